@@ -1,1 +1,69 @@
-fn main() {}
+//! `texcnn`: the native command-line tool.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+mod input;
+mod tokenize;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "texcnn",
+    version,
+    about = "TExCNN: gene expression from promoter DNA"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the DNABERT-2 token ids of every FASTA record (id, then ids, tab-separated).
+    Tokenize {
+        /// FASTA or raw DNA text ("-" for standard input).
+        #[arg(long)]
+        fasta: PathBuf,
+        /// A Hugging Face tokenizer.json to use instead of the bundled DNABERT-2 one.
+        #[arg(long)]
+        tokenizer: Option<PathBuf>,
+        /// Print the token texts instead of the ids.
+        #[arg(long)]
+        tokens: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tokenize {
+            fasta,
+            tokenizer,
+            tokens,
+        } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a whole file, or standard input for "-".
+pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
