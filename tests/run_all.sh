@@ -9,18 +9,9 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 
 # --- prerequisites (idempotent) -------------------------------------------------------------
 log "prerequisites"
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown
-fi
-# wasm-bindgen-cli must match the wasm-bindgen crate exactly (the version in Cargo.lock).
-WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
-    # Without --locked: the CLI's own lockfile pins crates that no longer build (STACK.md).
-    cargo install wasm-bindgen-cli --version "$WB_VERSION" --quiet
-fi
-export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=tests/prereqs.sh
+source tests/prereqs.sh
+ensure_wasm_tools
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

@@ -1,0 +1,111 @@
+//! The text-CNN head against a plain-Rust re-implementation of the same arithmetic
+//! (same-padded 1-D convolutions, ReLU, global max-pool, dense layers), on random weights.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use texcnn::head::{HeadConfigError, TextCnnHeadConfig};
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
+    t.to_data().to_vec::<f32>().unwrap()
+}
+
+/// out[o] = b[o] + Σ_i w[o][i] x[i], with burn's Linear layout w: [in, out].
+fn linear(x: &[f32], w: &[f32], b: &[f32], inputs: usize, outputs: usize) -> Vec<f32> {
+    (0..outputs)
+        .map(|o| b[o] + (0..inputs).map(|i| w[i * outputs + o] * x[i]).sum::<f32>())
+        .collect()
+}
+
+#[test]
+fn matches_a_plain_rust_text_cnn() {
+    let device = Device::flex();
+    let (dim, filters, extra, hidden) = (5, 3, 2, 4);
+    let config = TextCnnHeadConfig::new(dim)
+        .with_kernel_sizes(vec![1, 3, 5])
+        .with_filters(filters)
+        .with_extra_features(extra)
+        .with_dense(vec![hidden])
+        .with_outputs(2);
+    let head = config.init(&device).unwrap();
+    // Three segments: fewer than the widest kernel.
+    let (batch, segments) = (2, 3);
+    let x: Vec<f32> = (0..batch * segments * dim)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) / 5.0)
+        .collect();
+    let feats: Vec<f32> = vec![0.5, -1.0, 2.0, 0.25];
+    let got = head.forward(
+        Tensor::from_data(TensorData::new(x.clone(), [batch, segments, dim]), &device),
+        Some(Tensor::from_data(TensorData::new(feats.clone(), [batch, extra]), &device)),
+    );
+    assert_eq!(got.dims(), [batch, 2]);
+    let got = values(&got);
+
+    for b in 0..batch {
+        let at = |s: isize, c: usize| -> f32 {
+            if s < 0 || s >= segments as isize {
+                0.0
+            } else {
+                x[(b * segments + s as usize) * dim + c]
+            }
+        };
+        let mut pooled = Vec::new();
+        for conv in &head.convs {
+            let w = values(&conv.weight.val()); // [filters, dim, k]
+            let bias = values(&conv.bias.as_ref().unwrap().val());
+            let k = conv.kernel_size;
+            let half = (k / 2) as isize;
+            for f in 0..filters {
+                let mut best = f32::NEG_INFINITY;
+                for s in 0..segments as isize {
+                    let mut acc = bias[f];
+                    for c in 0..dim {
+                        for j in 0..k {
+                            acc += w[(f * dim + c) * k + j] * at(s + j as isize - half, c);
+                        }
+                    }
+                    best = best.max(acc.max(0.0));
+                }
+                pooled.push(best);
+            }
+        }
+        pooled.extend_from_slice(&feats[b * extra..(b + 1) * extra]);
+        let d = &head.dense[0];
+        let h: Vec<f32> = linear(
+            &pooled,
+            &values(&d.weight.val()),
+            &values(&d.bias.as_ref().unwrap().val()),
+            pooled.len(),
+            hidden,
+        )
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect();
+        let out = linear(
+            &h,
+            &values(&head.output.weight.val()),
+            &values(&head.output.bias.as_ref().unwrap().val()),
+            hidden,
+            2,
+        );
+        for o in 0..2 {
+            let diff = (out[o] - got[b * 2 + o]).abs();
+            assert!(diff < 1e-5, "batch {b} output {o}: {} vs {}", out[o], got[b * 2 + o]);
+        }
+    }
+}
+
+#[test]
+fn rejects_unbuildable_configs() {
+    let device = Device::flex();
+    let even = TextCnnHeadConfig::new(8).with_kernel_sizes(vec![1, 2]);
+    assert_eq!(even.init(&device).err(), Some(HeadConfigError::BadKernel(2)));
+    let none = TextCnnHeadConfig::new(8).with_kernel_sizes(vec![]);
+    assert_eq!(none.init(&device).err(), Some(HeadConfigError::NoKernels));
+    let zero = TextCnnHeadConfig::new(0);
+    assert_eq!(
+        zero.init(&device).err().map(|e| e.to_string()),
+        Some("the head's embedding size must be at least 1".to_string())
+    );
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need beyond the Rust toolchain, Python 3, Node and npm.
+# Idempotent: each step checks first. Sourced by tests/run_all.sh and www/serve.sh.
+
+ensure_wasm_tools() {
+    rustup component add rustfmt clippy >/dev/null 2>&1 || true
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        rustup target add wasm32-unknown-unknown
+    fi
+    export PATH="$HOME/.cargo/bin:$PATH"
+    # wasm-bindgen-cli must match the wasm-bindgen crate exactly (the version in Cargo.lock).
+    local want
+    want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+    if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+        echo "installing wasm-bindgen-cli $want (a few minutes)" >&2
+        # Without --locked: the CLI's own lockfile pins crates that no longer build here.
+        cargo install wasm-bindgen-cli --version "$want" --quiet
+    fi
+}
+
+# ensure_apt PACKAGE...: installs Debian packages that are missing (needs root, as in CI).
+ensure_apt() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing Debian packages: ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
