@@ -1,1 +1,3 @@
 //! texcnn core
+
+pub mod encoder;
