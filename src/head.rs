@@ -10,11 +10,11 @@
 //! works, also fewer segments than the widest kernel.
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 /// Shape of a [`TextCnnHead`]. Travels inside the model bundle.
 #[derive(Config, Debug, PartialEq)]
@@ -141,5 +141,147 @@ impl TextCnnHead {
             h = relu(layer.forward(self.dropout.forward(h)));
         }
         self.output.forward(self.dropout.forward(h))
+    }
+}
+
+/// One named weight of a head, row-major, in burn's layout (Linear weights `[in, out]`,
+/// Conv1d weights `[filters, channels, width]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// A head weight that is missing or does not fit the config.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeadWeightsError {
+    #[error(transparent)]
+    Config(#[from] HeadConfigError),
+    #[error("head weight {name}: expected shape {expected:?}, found {found:?}")]
+    WrongShape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    #[error("head weight {0} is missing")]
+    Missing(String),
+    #[error("unexpected head weight {0}")]
+    Unexpected(String),
+    #[error("head weight {name}: {values} values do not fill shape {shape:?}")]
+    BadLength {
+        name: String,
+        shape: Vec<usize>,
+        values: usize,
+    },
+    #[error("cannot read head weight {0} from the device")]
+    Device(String),
+}
+
+fn read_tensor<const D: usize>(name: &str, t: Tensor<D>) -> Result<NamedTensor, HeadWeightsError> {
+    let shape = t.dims().to_vec();
+    let values = t
+        .try_into_data()
+        .ok()
+        .and_then(|d| d.try_into_vec::<f32>().ok())
+        .ok_or_else(|| HeadWeightsError::Device(name.to_string()))?;
+    Ok(NamedTensor {
+        name: name.to_string(),
+        shape,
+        values,
+    })
+}
+
+impl TextCnnHead {
+    /// Every weight by name: `convs.N.{weight,bias}`, `dense.N.{weight,bias}`,
+    /// `output.{weight,bias}`.
+    pub fn to_tensors(&self) -> Result<Vec<NamedTensor>, HeadWeightsError> {
+        let mut out = Vec::new();
+        for (i, conv) in self.convs.iter().enumerate() {
+            out.push(read_tensor(
+                &format!("convs.{i}.weight"),
+                conv.weight.val(),
+            )?);
+            if let Some(b) = &conv.bias {
+                out.push(read_tensor(&format!("convs.{i}.bias"), b.val())?);
+            }
+        }
+        let linears = self
+            .dense
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("dense.{i}"), l))
+            .chain(std::iter::once(("output".to_string(), &self.output)));
+        for (prefix, linear) in linears {
+            out.push(read_tensor(
+                &format!("{prefix}.weight"),
+                linear.weight.val(),
+            )?);
+            if let Some(b) = &linear.bias {
+                out.push(read_tensor(&format!("{prefix}.bias"), b.val())?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds a head from `config` and weights named as by [`to_tensors`](Self::to_tensors).
+    /// Strict: a missing, unexpected or wrongly shaped weight is an error.
+    pub fn from_tensors(
+        config: &TextCnnHeadConfig,
+        tensors: &[NamedTensor],
+        device: &Device,
+    ) -> Result<Self, HeadWeightsError> {
+        let mut head = config.init(device)?;
+        let mut by_name: std::collections::BTreeMap<&str, &NamedTensor> =
+            tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+        let mut take =
+            |name: String, expected: Vec<usize>| -> Result<TensorData, HeadWeightsError> {
+                let t = by_name
+                    .remove(name.as_str())
+                    .ok_or_else(|| HeadWeightsError::Missing(name.clone()))?;
+                if t.shape != expected {
+                    return Err(HeadWeightsError::WrongShape {
+                        name,
+                        expected,
+                        found: t.shape.clone(),
+                    });
+                }
+                if t.values.len() != expected.iter().product::<usize>() {
+                    return Err(HeadWeightsError::BadLength {
+                        name,
+                        shape: expected,
+                        values: t.values.len(),
+                    });
+                }
+                Ok(TensorData::new(t.values.clone(), expected))
+            };
+        for (i, conv) in head.convs.iter_mut().enumerate() {
+            let w = take(format!("convs.{i}.weight"), conv.weight.dims().to_vec())?;
+            conv.weight = Param::from_tensor(Tensor::from_data(w, device));
+            if let Some(b) = conv.bias.as_mut() {
+                let data = take(format!("convs.{i}.bias"), b.dims().to_vec())?;
+                *b = Param::from_tensor(Tensor::from_data(data, device));
+            }
+        }
+        let count = head.dense.len();
+        let linears = head
+            .dense
+            .iter_mut()
+            .enumerate()
+            .map(|(i, l)| (format!("dense.{i}"), l))
+            .chain(std::iter::once(("output".to_string(), &mut head.output)));
+        for (prefix, linear) in linears {
+            let w = take(format!("{prefix}.weight"), linear.weight.dims().to_vec())?;
+            linear.weight = Param::from_tensor(Tensor::from_data(w, device));
+            if let Some(b) = linear.bias.as_mut() {
+                let data = take(format!("{prefix}.bias"), b.dims().to_vec())?;
+                *b = Param::from_tensor(Tensor::from_data(data, device));
+            }
+        }
+        debug_assert_eq!(count, config.dense.len());
+        if let Some(name) = by_name.keys().next() {
+            return Err(HeadWeightsError::Unexpected((*name).to_string()));
+        }
+        Ok(head)
     }
 }

@@ -8,7 +8,7 @@ use texcnn::head::{HeadConfigError, TextCnnHeadConfig};
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
-    t.to_data().to_vec::<f32>().unwrap()
+    t.to_data().try_into_vec::<f32>().unwrap()
 }
 
 /// out[o] = b[o] + Σ_i w[o][i] x[i], with burn's Linear layout w: [in, out].
@@ -37,7 +37,10 @@ fn matches_a_plain_rust_text_cnn() {
     let feats: Vec<f32> = vec![0.5, -1.0, 2.0, 0.25];
     let got = head.forward(
         Tensor::from_data(TensorData::new(x.clone(), [batch, segments, dim]), &device),
-        Some(Tensor::from_data(TensorData::new(feats.clone(), [batch, extra]), &device)),
+        Some(Tensor::from_data(
+            TensorData::new(feats.clone(), [batch, extra]),
+            &device,
+        )),
     );
     assert_eq!(got.dims(), [batch, 2]);
     let got = values(&got);
@@ -91,7 +94,12 @@ fn matches_a_plain_rust_text_cnn() {
         );
         for o in 0..2 {
             let diff = (out[o] - got[b * 2 + o]).abs();
-            assert!(diff < 1e-5, "batch {b} output {o}: {} vs {}", out[o], got[b * 2 + o]);
+            assert!(
+                diff < 1e-5,
+                "batch {b} output {o}: {} vs {}",
+                out[o],
+                got[b * 2 + o]
+            );
         }
     }
 }
@@ -100,12 +108,86 @@ fn matches_a_plain_rust_text_cnn() {
 fn rejects_unbuildable_configs() {
     let device = Device::flex();
     let even = TextCnnHeadConfig::new(8).with_kernel_sizes(vec![1, 2]);
-    assert_eq!(even.init(&device).err(), Some(HeadConfigError::BadKernel(2)));
+    assert_eq!(
+        even.init(&device).err(),
+        Some(HeadConfigError::BadKernel(2))
+    );
     let none = TextCnnHeadConfig::new(8).with_kernel_sizes(vec![]);
     assert_eq!(none.init(&device).err(), Some(HeadConfigError::NoKernels));
     let zero = TextCnnHeadConfig::new(0);
     assert_eq!(
         zero.init(&device).err().map(|e| e.to_string()),
         Some("the head's embedding size must be at least 1".to_string())
+    );
+}
+
+#[test]
+fn weights_round_trip_by_name_and_are_checked_strictly() {
+    use texcnn::head::{HeadWeightsError, TextCnnHead};
+    let device = Device::flex();
+    let config = TextCnnHeadConfig::new(6)
+        .with_kernel_sizes(vec![1, 3])
+        .with_filters(4)
+        .with_dense(vec![5, 3])
+        .with_outputs(2);
+    let head = config.init(&device).unwrap();
+    let tensors = head.to_tensors().unwrap();
+    let names: Vec<_> = tensors.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "convs.0.weight",
+            "convs.0.bias",
+            "convs.1.weight",
+            "convs.1.bias",
+            "dense.0.weight",
+            "dense.0.bias",
+            "dense.1.weight",
+            "dense.1.bias",
+            "output.weight",
+            "output.bias"
+        ]
+    );
+    let again = TextCnnHead::from_tensors(&config, &tensors, &device).unwrap();
+    let x = Tensor::<3>::from_data(
+        TensorData::new(
+            (0..2 * 4 * 6)
+                .map(|i| (i as f32 * 0.37).sin())
+                .collect::<Vec<_>>(),
+            [2, 4, 6],
+        ),
+        &device,
+    );
+    assert_eq!(
+        values(&head.forward(x.clone(), None)),
+        values(&again.forward(x, None))
+    );
+
+    let mut wrong = tensors.clone();
+    wrong[4].shape = vec![5, 8];
+    assert_eq!(
+        TextCnnHead::from_tensors(&config, &wrong, &device)
+            .err()
+            .map(|e| e.to_string()),
+        Some("head weight dense.0.weight: expected shape [8, 5], found [5, 8]".to_string())
+    );
+    let missing: Vec<_> = tensors
+        .iter()
+        .filter(|t| t.name != "output.bias")
+        .cloned()
+        .collect();
+    assert_eq!(
+        TextCnnHead::from_tensors(&config, &missing, &device).err(),
+        Some(HeadWeightsError::Missing("output.bias".into()))
+    );
+    let mut extra = tensors.clone();
+    extra.push(texcnn::head::NamedTensor {
+        name: "bogus".into(),
+        shape: vec![1],
+        values: vec![0.0],
+    });
+    assert_eq!(
+        TextCnnHead::from_tensors(&config, &extra, &device).err(),
+        Some(HeadWeightsError::Unexpected("bogus".into()))
     );
 }

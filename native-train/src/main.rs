@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod device;
 mod input;
+mod pretrain;
 mod tokenize;
 
 #[derive(Parser, Debug)]
@@ -34,6 +36,8 @@ enum Command {
         #[arg(long)]
         tokens: bool,
     },
+    /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
+    Pretrain(Box<pretrain::PretrainArgs>),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
             tokenizer,
             tokens,
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
+        Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -7,13 +7,22 @@
 //! and so on; each `load` says which key it reads.
 
 use burn::module::Module;
-use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{
+    Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::checkpoint::Checkpoint;
 use super::config::Dnabert2Config;
 use super::weights::{ENCODER_PREFIX, WeightReader, WeightWriter, WeightsMismatch};
+
+/// BERT's initialisation (`initializer_range` 0.02 in every DNABERT-2 config): normal
+/// weights with a small spread, so a fresh model starts near the uniform prediction.
+pub const BERT_INIT: Initializer = Initializer::Normal {
+    mean: 0.0,
+    std: 0.02,
+};
 
 /// Token id used to fill the tail of shorter segments in a batch (`[PAD]`). Its value never
 /// matters: padded positions are masked out of attention and pooling.
@@ -70,8 +79,12 @@ impl BertEmbeddings {
     fn init(config: &Dnabert2Config, device: &Device) -> Self {
         let h = config.hidden_size;
         Self {
-            word_embeddings: EmbeddingConfig::new(config.vocab_size, h).init(device),
-            token_type_embeddings: EmbeddingConfig::new(config.type_vocab_size, h).init(device),
+            word_embeddings: EmbeddingConfig::new(config.vocab_size, h)
+                .with_initializer(BERT_INIT)
+                .init(device),
+            token_type_embeddings: EmbeddingConfig::new(config.type_vocab_size, h)
+                .with_initializer(BERT_INIT)
+                .init(device),
             layer_norm: LayerNormConfig::new(h)
                 .with_epsilon(config.layer_norm_eps)
                 .init(device),
@@ -229,17 +242,26 @@ impl BertLayer {
         Self {
             attention: BertAttention {
                 self_attention: BertUnpadSelfAttention {
-                    wqkv: LinearConfig::new(h, 3 * h).init(device),
+                    wqkv: LinearConfig::new(h, 3 * h)
+                        .with_initializer(BERT_INIT)
+                        .init(device),
                     num_attention_heads: config.num_attention_heads,
                 },
                 output: BertSelfOutput {
-                    dense: LinearConfig::new(h, h).init(device),
+                    dense: LinearConfig::new(h, h)
+                        .with_initializer(BERT_INIT)
+                        .init(device),
                     layer_norm: LayerNormConfig::new(h).with_epsilon(eps).init(device),
                 },
             },
             mlp: BertGatedLinearUnitMlp {
-                gated_layers: LinearConfig::new(h, 2 * i).with_bias(false).init(device),
-                wo: LinearConfig::new(i, h).init(device),
+                gated_layers: LinearConfig::new(h, 2 * i)
+                    .with_bias(false)
+                    .with_initializer(BERT_INIT)
+                    .init(device),
+                wo: LinearConfig::new(i, h)
+                    .with_initializer(BERT_INIT)
+                    .init(device),
                 layernorm: LayerNormConfig::new(h).with_epsilon(eps).init(device),
                 intermediate_size: i,
             },

@@ -36,7 +36,12 @@ impl Baselines {
             let (l, r) = neighbours(m, i);
             *self.unigram.entry(target).or_default() += 1;
             *self.left.entry(l).or_default().entry(target).or_default() += 1;
-            *self.both.entry((l, r)).or_default().entry(target).or_default() += 1;
+            *self
+                .both
+                .entry((l, r))
+                .or_default()
+                .entry(target)
+                .or_default() += 1;
         }
     }
 
@@ -68,11 +73,23 @@ mod tests {
         let mut b = Baselines::default();
         // Token 9 always follows 7; token 8 is the most frequent overall.
         for _ in 0..10 {
-            b.observe(&Masked { input: vec![1, 7, 4, 2], targets: vec![(2, 9)] });
-            b.observe(&Masked { input: vec![1, 5, 4, 2], targets: vec![(2, 8)] });
-            b.observe(&Masked { input: vec![1, 6, 4, 2], targets: vec![(2, 8)] });
+            b.observe(&Masked {
+                input: vec![1, 7, 4, 2],
+                targets: vec![(2, 9)],
+            });
+            b.observe(&Masked {
+                input: vec![1, 5, 4, 2],
+                targets: vec![(2, 8)],
+            });
+            b.observe(&Masked {
+                input: vec![1, 6, 4, 2],
+                targets: vec![(2, 8)],
+            });
         }
-        let test = Masked { input: vec![1, 7, 4, 2], targets: vec![(2, 9)] };
+        let test = Masked {
+            input: vec![1, 7, 4, 2],
+            targets: vec![(2, 9)],
+        };
         assert_eq!(b.score(&test), (0, 1, 1));
     }
 }

@@ -46,7 +46,11 @@ pub fn load_corpus(path: &Path, heldout_per_mille: u64) -> anyhow::Result<Corpus
         eprintln!("{}: {error}", path.display());
     }
     if outcome.errors.len() > 20 {
-        eprintln!("{}: {} more errors", path.display(), outcome.errors.len() - 20);
+        eprintln!(
+            "{}: {} more errors",
+            path.display(),
+            outcome.errors.len() - 20
+        );
     }
     let mut corpus = Corpus {
         train: Vec::new(),
@@ -71,7 +75,12 @@ pub fn load_corpus(path: &Path, heldout_per_mille: u64) -> anyhow::Result<Corpus
 
 /// A random crop of `len` bp (the whole sequence when shorter), chosen with probability
 /// proportional to sequence length so every base is equally likely to be seen.
-pub fn random_crop<'a>(seqs: &'a [String], total_bp: u64, len: usize, rng: &mut SplitMix64) -> &'a str {
+pub fn random_crop<'a>(
+    seqs: &'a [String],
+    total_bp: u64,
+    len: usize,
+    rng: &mut SplitMix64,
+) -> &'a str {
     let mut target = rng.next_u64() % total_bp.max(1);
     let mut chosen = &seqs[0];
     for s in seqs {

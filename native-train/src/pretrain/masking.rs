@@ -93,7 +93,11 @@ mod tests {
         assert!((chosen - 0.15).abs() < 0.01, "chosen {chosen}");
         assert_eq!(m.input[0], special::CLS);
         assert_eq!(*m.input.last().unwrap(), special::SEP);
-        let masked = m.targets.iter().filter(|&&(i, _)| m.input[i] == special::MASK).count();
+        let masked = m
+            .targets
+            .iter()
+            .filter(|&&(i, _)| m.input[i] == special::MASK)
+            .count();
         let kept = m.targets.iter().filter(|&&(i, t)| m.input[i] == t).count();
         let n = m.targets.len() as f64;
         assert!((masked as f64 / n - 0.8).abs() < 0.03);

@@ -20,7 +20,8 @@ use std::time::Instant;
 use anyhow::Context;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, GradientClippingConfig};
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -135,7 +136,12 @@ fn make_batch(examples: &[Masked], device: &Device) -> Batch {
     for (row, m) in examples.iter().enumerate() {
         tokens += m.input.len() as u64;
         for col in 0..longest {
-            ids.push(i64::from(m.input.get(col).copied().unwrap_or(texcnn::tokenizer::special::PAD)));
+            ids.push(i64::from(
+                m.input
+                    .get(col)
+                    .copied()
+                    .unwrap_or(texcnn::tokenizer::special::PAD),
+            ));
             mask.push(col < m.input.len());
         }
         for &(col, target) in &m.targets {
@@ -158,8 +164,11 @@ impl MaskedLm {
     fn logits(&self, batch: &Batch) -> Tensor<2> {
         let hidden = self.bert.forward(batch.ids.clone(), batch.mask.clone());
         let [b, t, h] = hidden.dims();
-        let picked = hidden.reshape([b * t, h]).select(0, batch.positions.clone());
-        self.cls.forward(picked)
+        let picked = hidden
+            .reshape([b * t, h])
+            .select(0, batch.positions.clone());
+        self.cls
+            .forward(picked, self.bert.embeddings.word_embeddings.weight.val())
     }
 }
 
@@ -197,23 +206,27 @@ fn evaluate(model: &MaskedLm, heldout: &[Masked], device: &Device, batch: usize)
         let b = make_batch(chunk, device);
         let n = chunk.iter().map(|m| m.targets.len()).sum::<usize>();
         let logits = model.logits(&b);
-        let loss: f64 = loss_fn.forward(logits.clone(), b.targets.clone()).into_scalar().elem();
-        let hits: i64 = logits
+        let loss = f64::from(
+            loss_fn
+                .forward(logits.clone(), b.targets.clone())
+                .into_scalar::<f32>(),
+        );
+        let hits = logits
             .argmax(1)
             .reshape([n])
             .equal(b.targets)
             .int()
             .sum()
-            .into_scalar()
-            .elem();
+            .into_scalar::<i64>();
         loss_sum += loss * n as f64;
         correct += hits as usize;
         total += n;
     }
-    (loss_sum / total.max(1) as f64, correct as f64 / total.max(1) as f64)
+    (
+        loss_sum / total.max(1) as f64,
+        correct as f64 / total.max(1) as f64,
+    )
 }
-
-use burn::tensor::ElementConversion;
 
 pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let state_dir = args.out.join("train_state");
@@ -236,8 +249,6 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         args.max_seconds = max_seconds;
         args.device = device;
     }
-    std::fs::create_dir_all(&state_dir)
-        .with_context(|| format!("creating {}", state_dir.display()))?;
 
     let tokenizer = Dnabert2Tokenizer::official()?;
     let vocab = tokenizer.vocab_size();
@@ -263,11 +274,30 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         heldout_bp as f64 / 1e6
     );
 
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating {}", state_dir.display()))?;
+
     // Fixed held-out examples and baselines fitted on as many training examples.
     let mut eval_rng = SplitMix64::new(0x5EED_0000 ^ args.seed);
-    let heldout = masked_examples(&corpus.heldout, heldout_bp, args.eval_crops, &args, &tokenizer, vocab, &mut eval_rng)?;
+    let heldout = masked_examples(
+        &corpus.heldout,
+        heldout_bp,
+        args.eval_crops,
+        &args,
+        &tokenizer,
+        vocab,
+        &mut eval_rng,
+    )?;
     let mut baselines = Baselines::default();
-    for m in masked_examples(&corpus.train, train_bp, 20 * args.eval_crops, &args, &tokenizer, vocab, &mut eval_rng)? {
+    for m in masked_examples(
+        &corpus.train,
+        train_bp,
+        20 * args.eval_crops,
+        &args,
+        &tokenizer,
+        vocab,
+        &mut eval_rng,
+    )? {
         baselines.observe(&m);
     }
     let (mut uni, mut ctx, mut n) = (0, 0, 0);
@@ -336,8 +366,10 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let bar = ProgressBar::new(args.steps as u64).with_position(state.step as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg} [{elapsed_precise}, eta {eta}]")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps {msg} [{elapsed_precise}, eta {eta}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
     let wall_before = state.wall_seconds;
@@ -345,12 +377,28 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let mut window_start = Instant::now();
     while state.step < args.steps {
         // Crops and masks of step k depend only on (seed, k): a resumed run sees the same data.
-        let mut rng = SplitMix64::new(args.seed.wrapping_mul(0x9E37_79B9).wrapping_add(state.step as u64));
-        let examples = masked_examples(&corpus.train, train_bp, args.batch, &args, &tokenizer, vocab, &mut rng)?;
+        let mut rng = SplitMix64::new(
+            args.seed
+                .wrapping_mul(0x9E37_79B9)
+                .wrapping_add(state.step as u64),
+        );
+        let examples = masked_examples(
+            &corpus.train,
+            train_bp,
+            args.batch,
+            &args,
+            &tokenizer,
+            vocab,
+            &mut rng,
+        )?;
         let batch = make_batch(&examples, &device);
         let loss = loss_fn.forward(model.logits(&batch), batch.targets.clone());
-        let loss_value: f64 = loss.clone().into_scalar().elem();
-        anyhow::ensure!(loss_value.is_finite(), "the loss became {loss_value} at step {}", state.step);
+        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        anyhow::ensure!(
+            loss_value.is_finite(),
+            "the loss became {loss_value} at step {}",
+            state.step
+        );
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let lr = schedule::learning_rate(state.step, args.steps, args.warmup, args.lr);
         model = optim.step(lr, model, grads);
@@ -361,17 +409,24 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         window_tokens += batch.tokens;
         bar.set_position(state.step as u64);
         let rate = window_tokens as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("loss {:.3}  {:.0} tokens/s", window_loss / window_steps as f64, rate));
+        bar.set_message(format!(
+            "loss {:.3}  {:.0} tokens/s",
+            window_loss / window_steps as f64,
+            rate
+        ));
 
         let out_of_time = args
             .max_seconds
             .is_some_and(|limit| started.elapsed().as_secs() >= limit);
         if state.step % args.checkpoint_every == 0 || state.step == args.steps || out_of_time {
-            state.train_log.push((state.step, window_loss / window_steps as f64));
-            let (eval_loss, eval_acc) = evaluate(&model.valid(), &heldout, &base_device, args.batch);
+            state
+                .train_log
+                .push((state.step, window_loss / window_steps as f64));
+            let (eval_loss, eval_acc) =
+                evaluate(&model.valid(), &heldout, &base_device, args.batch);
             state.eval_log.push((state.step, eval_loss, eval_acc));
             state.wall_seconds = wall_before + started.elapsed().as_secs_f64();
-            bar.println(format!(
+            bar.suspend(|| eprintln!(
                 "step {}: train loss {:.4}, held-out loss {:.4}, held-out masked accuracy {:.4}, {:.0} tokens/s",
                 state.step,
                 window_loss / window_steps as f64,
@@ -379,11 +434,21 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
                 eval_acc,
                 rate
             ));
-            save(&args.out, &state_dir, &model, &optim, &config, &state, (unigram_acc, context_acc))?;
+            save(
+                &args.out,
+                &state_dir,
+                &model,
+                &optim,
+                &config,
+                &state,
+                (unigram_acc, context_acc),
+            )?;
             (window_loss, window_steps, window_tokens) = (0.0, 0, 0);
             window_start = Instant::now();
             if out_of_time {
-                bar.abandon_with_message("time budget reached: run the same command again to resume");
+                bar.abandon_with_message(
+                    "time budget reached: run the same command again to resume",
+                );
                 return Ok(());
             }
         }
@@ -412,16 +477,28 @@ fn save(
     model
         .save_into(&mut store)
         .map_err(|e| anyhow::anyhow!("saving the training state: {e:?}"))?;
-    std::fs::rename(state_dir.join("model.partial.bpk"), state_dir.join("model.bpk"))?;
+    std::fs::rename(
+        state_dir.join("model.partial.bpk"),
+        state_dir.join("model.bpk"),
+    )?;
     optim
         .save(state_dir.join("optim.partial.bpk"))
         .map_err(|e| anyhow::anyhow!("saving the optimiser state: {e:?}"))?;
-    std::fs::rename(state_dir.join("optim.partial.bpk"), state_dir.join("optim.bpk"))?;
-    write(&state_dir.join("state.json"), serde_json::to_string_pretty(state)?.as_bytes())?;
+    std::fs::rename(
+        state_dir.join("optim.partial.bpk"),
+        state_dir.join("optim.bpk"),
+    )?;
+    write(
+        &state_dir.join("state.json"),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
 
     // The official layout.
     let mut checkpoint = model.bert.to_checkpoint()?;
-    model.cls.write_checkpoint(&mut checkpoint)?;
+    model.cls.write_checkpoint(
+        &mut checkpoint,
+        &model.bert.embeddings.word_embeddings.weight.val(),
+    )?;
     write(
         &out.join("model.safetensors"),
         &checkpoint.to_safetensors().map_err(anyhow::Error::msg)?,
@@ -429,15 +506,31 @@ fn save(
     write(&out.join("config.json"), config.to_json_string().as_bytes())?;
     write(&out.join("tokenizer.json"), OFFICIAL_TOKENIZER_JSON)?;
 
-    let train: Vec<(f64, f64)> = state.train_log.iter().map(|&(s, l)| (s as f64, l)).collect();
-    let eval: Vec<(f64, f64)> = state.eval_log.iter().map(|&(s, l, _)| (s as f64, l)).collect();
+    let train: Vec<(f64, f64)> = state
+        .train_log
+        .iter()
+        .map(|&(s, l)| (s as f64, l))
+        .collect();
+    let eval: Vec<(f64, f64)> = state
+        .eval_log
+        .iter()
+        .map(|&(s, l, _)| (s as f64, l))
+        .collect();
     let svg = plot::line_chart_svg(
         "Masked-language-model loss",
         "step",
         "cross-entropy (nats)",
         &[
-            plot::Series { name: "train", colour: "#1f77b4", points: &train },
-            plot::Series { name: "held out", colour: "#d62728", points: &eval },
+            plot::Series {
+                name: "train",
+                colour: "#1f77b4",
+                points: &train,
+            },
+            plot::Series {
+                name: "held out",
+                colour: "#d62728",
+                points: &eval,
+            },
         ],
     );
     write(&out.join("loss.svg"), svg.as_bytes())?;
@@ -448,10 +541,16 @@ fn save(
             .iter()
             .find(|&&(s, _)| s == step)
             .map_or(f64::NAN, |&(_, l)| l);
-        log.push_str(&format!("{step}\t{train_loss:.5}\t{eval_loss:.5}\t{acc:.5}\n"));
+        log.push_str(&format!(
+            "{step}\t{train_loss:.5}\t{eval_loss:.5}\t{acc:.5}\n"
+        ));
     }
     write(&out.join("log.tsv"), log.as_bytes())?;
-    let last = state.eval_log.last().copied().unwrap_or((0, f64::NAN, f64::NAN));
+    let last = state
+        .eval_log
+        .last()
+        .copied()
+        .unwrap_or((0, f64::NAN, f64::NAN));
     let card = serde_json::json!({
         "name": "texcnn promoter encoder (DNABERT-2 architecture, pre-trained here)",
         "architecture": {
@@ -483,6 +582,9 @@ fn save(
         },
         "tokenizer": "DNABERT-2-117M tokenizer.json (Apache-2.0)",
     });
-    write(&out.join("model_card.json"), serde_json::to_string_pretty(&card)?.as_bytes())?;
+    write(
+        &out.join("model_card.json"),
+        serde_json::to_string_pretty(&card)?.as_bytes(),
+    )?;
     Ok(())
 }

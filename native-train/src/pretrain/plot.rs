@@ -21,7 +21,10 @@ fn nice_bounds(lo: f64, hi: f64) -> (f64, f64) {
 /// A line chart with axes, ticks, a legend and a title.
 pub fn line_chart_svg(title: &str, x_label: &str, y_label: &str, series: &[Series<'_>]) -> String {
     let (w, h, left, right, top, bottom) = (720.0, 420.0, 70.0, 20.0, 40.0, 50.0);
-    let all = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
+    let all = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| p.0.is_finite() && p.1.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in all {
         x0 = x0.min(x);
@@ -125,7 +128,9 @@ fn tick(v: f64) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -141,8 +146,16 @@ mod tests {
             "step",
             "loss",
             &[
-                Series { name: "train", colour: "#1f77b4", points: &a },
-                Series { name: "held out", colour: "#d62728", points: &b },
+                Series {
+                    name: "train",
+                    colour: "#1f77b4",
+                    points: &a,
+                },
+                Series {
+                    name: "held out",
+                    colour: "#d62728",
+                    points: &b,
+                },
             ],
         );
         assert!(svg.starts_with("<svg"));
