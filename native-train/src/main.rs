@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod device;
+mod embed;
 mod input;
 mod pretrain;
 mod tokenize;
@@ -36,6 +37,8 @@ enum Command {
         #[arg(long)]
         tokens: bool,
     },
+    /// Embed every FASTA record with a DNABERT-2 encoder (mean of the last hidden layer).
+    Embed(embed::EmbedArgs),
     /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
     Pretrain(Box<pretrain::PretrainArgs>),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
             tokenizer,
             tokens,
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
+        Command::Embed(args) => embed::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
     };
     match result {

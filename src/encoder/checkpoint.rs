@@ -245,7 +245,7 @@ impl Checkpoint {
         }
         let mut header = serde_json::Value::Object(header).to_string().into_bytes();
         // The format asks for the data to start 8-byte aligned; pad the header with spaces.
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         let mut out = Vec::with_capacity(8 + header.len() + data.len());

@@ -110,10 +110,6 @@ impl<'a> WeightReader<'a> {
         }
     }
 
-    pub(crate) fn device(&self) -> &Device {
-        &self.device
-    }
-
     /// Values of `name` (row-major, PyTorch layout), or `None` after recording why not.
     fn values(&mut self, name: &str, expected: &[usize]) -> Option<Vec<f32>> {
         self.used.insert(name.to_string());
