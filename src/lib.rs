@@ -7,6 +7,7 @@
 //! returns values and typed errors. It compiles natively and for `wasm32-unknown-unknown`.
 
 pub mod bundle;
+pub mod encoder;
 pub mod segment;
 pub mod sequence;
 pub mod tokenizer;

@@ -1,0 +1,322 @@
+//! Moving weights between a [`Checkpoint`] (official key names, PyTorch layout) and the
+//! burn modules, with every mismatch collected and reported by name.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use burn::module::Param;
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::checkpoint::{Checkpoint, CheckpointTensor};
+
+/// Key prefix of the encoder's tensors in an official `BertForMaskedLM` checkpoint.
+pub const ENCODER_PREFIX: &str = "bert.";
+/// Key prefix of the masked-language-model head, which an encoder does not use.
+pub const IGNORED_PREFIX: &str = "cls.predictions.";
+
+/// One way a checkpoint tensor fails to match what the config expects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TensorIssue {
+    /// The config needs this tensor and the checkpoint lacks it.
+    Missing {
+        /// Official key.
+        name: String,
+        /// Shape the config implies, in PyTorch layout.
+        expected: Vec<usize>,
+    },
+    /// The checkpoint has a tensor that no part of the encoder uses.
+    Unexpected {
+        /// Key in the checkpoint.
+        name: String,
+        /// Its shape.
+        found: Vec<usize>,
+    },
+    /// The tensor exists with another shape than the config implies.
+    WrongShape {
+        /// Official key.
+        name: String,
+        /// Shape the config implies, in PyTorch layout.
+        expected: Vec<usize>,
+        /// Shape in the checkpoint.
+        found: Vec<usize>,
+    },
+    /// The tensor exists with the right shape, but its values cannot be read.
+    Unreadable {
+        /// Official key.
+        name: String,
+        /// Why (unsupported element type, short data, I/O error).
+        reason: String,
+    },
+}
+
+impl fmt::Display for TensorIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing { name, expected } => {
+                write!(f, "missing tensor {name}: expected shape {expected:?}")
+            }
+            Self::Unexpected { name, found } => {
+                write!(f, "unexpected tensor {name}: found shape {found:?}")
+            }
+            Self::WrongShape {
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "wrong shape for {name}: expected {expected:?}, found {found:?}"
+            ),
+            Self::Unreadable { name, reason } => write!(f, "cannot read tensor {name}: {reason}"),
+        }
+    }
+}
+
+/// A checkpoint that does not fit the config, with every problem listed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", render_issues(.0))]
+pub struct WeightsMismatch(pub Vec<TensorIssue>);
+
+fn render_issues(issues: &[TensorIssue]) -> String {
+    let mut text = format!(
+        "the checkpoint does not fit the DNABERT-2 config ({} problem{}):",
+        issues.len(),
+        if issues.len() == 1 { "" } else { "s" }
+    );
+    for issue in issues {
+        text.push_str("\n  ");
+        text.push_str(&issue.to_string());
+    }
+    text
+}
+
+/// Hands out checkpoint tensors to module constructors by official key and expected
+/// shape. A missing or wrong tensor is recorded and replaced by zeros so that the walk
+/// goes on and every problem is reported at once by [`WeightReader::finish`].
+pub(crate) struct WeightReader<'a> {
+    checkpoint: &'a Checkpoint,
+    device: Device,
+    used: BTreeSet<String>,
+    issues: Vec<TensorIssue>,
+}
+
+impl<'a> WeightReader<'a> {
+    pub(crate) fn new(checkpoint: &'a Checkpoint, device: &Device) -> Self {
+        Self {
+            checkpoint,
+            device: device.clone(),
+            used: BTreeSet::new(),
+            issues: Vec::new(),
+        }
+    }
+
+    pub(crate) fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Values of `name` (row-major, PyTorch layout), or `None` after recording why not.
+    fn values(&mut self, name: &str, expected: &[usize]) -> Option<Vec<f32>> {
+        self.used.insert(name.to_string());
+        let Some(tensor) = self.checkpoint.tensors.get(name) else {
+            self.issues.push(TensorIssue::Missing {
+                name: name.to_string(),
+                expected: expected.to_vec(),
+            });
+            return None;
+        };
+        if tensor.shape != expected {
+            self.issues.push(TensorIssue::WrongShape {
+                name: name.to_string(),
+                expected: expected.to_vec(),
+                found: tensor.shape.clone(),
+            });
+            return None;
+        }
+        match tensor.to_f32() {
+            Ok(values) => Some(values),
+            Err(reason) => {
+                self.issues.push(TensorIssue::Unreadable {
+                    name: name.to_string(),
+                    reason,
+                });
+                None
+            }
+        }
+    }
+
+    /// The tensor `name` with shape `shape`.
+    pub(crate) fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
+        match self.values(name, &shape) {
+            Some(values) => Tensor::from_data(TensorData::new(values, shape), &self.device),
+            None => Tensor::zeros(shape, &self.device),
+        }
+    }
+
+    /// A `torch.nn.Linear` stored as `{prefix}.weight` `[d_out, d_in]` (and `{prefix}.bias`
+    /// `[d_out]`), turned into burn's `[d_in, d_out]` layout.
+    pub(crate) fn linear(&mut self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Linear {
+        let name = format!("{prefix}.weight");
+        let weight = match self.values(&name, &[d_out, d_in]) {
+            Some(values) => {
+                let transposed = transpose(&values, d_out, d_in);
+                Tensor::from_data(TensorData::new(transposed, [d_in, d_out]), &self.device)
+            }
+            None => Tensor::zeros([d_in, d_out], &self.device),
+        };
+        let bias =
+            bias.then(|| Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [d_out])));
+        Linear {
+            weight: Param::from_tensor(weight),
+            bias,
+        }
+    }
+
+    /// A `torch.nn.LayerNorm` stored as `{prefix}.weight` and `{prefix}.bias`, both `[d]`.
+    pub(crate) fn layer_norm(&mut self, prefix: &str, d: usize, eps: f64) -> LayerNorm {
+        let mut norm = LayerNormConfig::new(d).with_epsilon(eps).init(&self.device);
+        norm.gamma = Param::from_tensor(self.tensor(&format!("{prefix}.weight"), [d]));
+        norm.beta = Some(Param::from_tensor(
+            self.tensor(&format!("{prefix}.bias"), [d]),
+        ));
+        norm
+    }
+
+    /// A `torch.nn.Embedding` stored as `{prefix}.weight` `[n, d]`.
+    pub(crate) fn embedding(&mut self, prefix: &str, n: usize, d: usize) -> Embedding {
+        Embedding {
+            weight: Param::from_tensor(self.tensor(&format!("{prefix}.weight"), [n, d])),
+        }
+    }
+
+    /// Succeeds only if every tensor was present with its shape and no encoder tensor in
+    /// the checkpoint went unused (the MLM head, `cls.predictions.*`, is ignored).
+    pub(crate) fn finish(mut self) -> Result<(), WeightsMismatch> {
+        for (name, tensor) in &self.checkpoint.tensors {
+            if !self.used.contains(name) && !name.starts_with(IGNORED_PREFIX) {
+                self.issues.push(TensorIssue::Unexpected {
+                    name: name.clone(),
+                    found: tensor.shape.clone(),
+                });
+            }
+        }
+        if self.issues.is_empty() {
+            Ok(())
+        } else {
+            Err(WeightsMismatch(self.issues))
+        }
+    }
+}
+
+/// Collects module weights into a [`Checkpoint`] with official key names and PyTorch layout.
+pub(crate) struct WeightWriter {
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) error: Option<String>,
+}
+
+impl WeightWriter {
+    pub(crate) fn new() -> Self {
+        Self {
+            checkpoint: Checkpoint::default(),
+            error: None,
+        }
+    }
+
+    fn put(&mut self, name: String, shape: Vec<usize>, values: Vec<f32>) {
+        self.checkpoint
+            .tensors
+            .insert(name, CheckpointTensor::from_f32(shape, values));
+    }
+
+    fn read<const D: usize>(&mut self, name: &str, tensor: Tensor<D>) -> Option<Vec<f32>> {
+        let values = tensor
+            .try_into_data()
+            .map_err(|err| format!("{err:?}"))
+            .and_then(|data| data.try_into_vec::<f32>().map_err(|err| format!("{err:?}")));
+        match values {
+            Ok(values) => Some(values),
+            Err(err) => {
+                self.error
+                    .get_or_insert_with(|| format!("cannot read {name} from the device: {err}"));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn tensor<const D: usize>(&mut self, name: &str, tensor: &Tensor<D>) {
+        let shape = tensor.dims().to_vec();
+        if let Some(values) = self.read(name, tensor.clone()) {
+            self.put(name.to_string(), shape, values);
+        }
+    }
+
+    pub(crate) fn linear(&mut self, prefix: &str, linear: &Linear) {
+        let name = format!("{prefix}.weight");
+        let [d_in, d_out] = linear.weight.dims();
+        if let Some(values) = self.read(&name, linear.weight.val()) {
+            self.put(name, vec![d_out, d_in], transpose(&values, d_in, d_out));
+        }
+        if let Some(bias) = &linear.bias {
+            self.tensor(&format!("{prefix}.bias"), &bias.val());
+        }
+    }
+
+    pub(crate) fn layer_norm(&mut self, prefix: &str, norm: &LayerNorm) {
+        self.tensor(&format!("{prefix}.weight"), &norm.gamma.val());
+        if let Some(beta) = &norm.beta {
+            self.tensor(&format!("{prefix}.bias"), &beta.val());
+        }
+    }
+
+    pub(crate) fn embedding(&mut self, prefix: &str, embedding: &Embedding) {
+        self.tensor(&format!("{prefix}.weight"), &embedding.weight.val());
+    }
+}
+
+/// Row-major `[rows, cols]` to row-major `[cols, rows]`.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        assert_eq!(
+            transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3),
+            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
+    }
+
+    #[test]
+    fn mismatch_lists_every_issue_with_shapes() {
+        let err = WeightsMismatch(vec![
+            TensorIssue::Missing {
+                name: "bert.a".into(),
+                expected: vec![2, 3],
+            },
+            TensorIssue::WrongShape {
+                name: "bert.b".into(),
+                expected: vec![4],
+                found: vec![5],
+            },
+        ]);
+        let text = err.to_string();
+        assert!(text.contains("(2 problems)"), "{text}");
+        assert!(
+            text.contains("missing tensor bert.a: expected shape [2, 3]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wrong shape for bert.b: expected [4], found [5]"),
+            "{text}"
+        );
+    }
+}

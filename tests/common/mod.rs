@@ -1,0 +1,150 @@
+//! Helpers shared by the encoder integration tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+
+/// `tests/fixtures/dnabert2_golden_tiny/`
+pub fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dnabert2_golden_tiny")
+}
+
+/// Token ids of the golden sequences, `[CLS]` and `[SEP]` included.
+pub fn golden_token_ids() -> Vec<Vec<u32>> {
+    #[derive(serde::Deserialize)]
+    struct TokenIds {
+        token_ids: Vec<Vec<u32>>,
+    }
+    let text = std::fs::read_to_string(golden_dir().join("token_ids.json"))
+        .expect("token_ids.json is readable");
+    serde_json::from_str::<TokenIds>(&text)
+        .expect("token_ids.json parses")
+        .token_ids
+}
+
+/// A little-endian float32 C-order `.npy` array: (shape, values).
+pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &bytes[..6],
+        b"\x93NUMPY",
+        "{}: not an npy file",
+        path.display()
+    );
+    let (header_len, header_start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+    };
+    let header = std::str::from_utf8(&bytes[header_start..header_start + header_len])
+        .expect("npy header is text");
+    assert!(
+        header.contains("'descr': '<f4'"),
+        "not little-endian f32: {header}"
+    );
+    assert!(
+        header.contains("'fortran_order': False"),
+        "not C order: {header}"
+    );
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("npy header has a shape");
+    let shape: Vec<usize> = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("shape is numeric"))
+        .collect();
+    let values: Vec<f32> = bytes[header_start + header_len..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(
+        values.len(),
+        shape.iter().product::<usize>(),
+        "npy data length"
+    );
+    (shape, values)
+}
+
+/// Largest absolute difference between two equally long slices.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A fresh empty directory under the system temp dir, unique per process and name.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("texcnn-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Largest error the parity tests accept against the original code's outputs.
+pub const PARITY_TOLERANCE: f32 = 1e-4;
+
+/// Loads the golden folder on `device` and checks every `hidden_seqN.npy` (each sequence
+/// alone) and `mean_pooled.npy` (all sequences in one padded batch) against it.
+/// Returns the max abs errors: one per sequence, then the pooled one.
+pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
+    use burn::tensor::{Bool, Int, Tensor, TensorData};
+    use texcnn::encoder::load_hf_folder;
+
+    let loaded = load_hf_folder(&golden_dir(), device).expect("golden folder loads");
+    assert!(
+        loaded.tokenizer_json.is_none(),
+        "the golden folder has no tokenizer.json"
+    );
+    let encoder = loaded.encoder;
+    let hidden_size = loaded.config.hidden_size;
+    let token_ids = golden_token_ids();
+    assert_eq!(token_ids.len(), 6);
+    assert_eq!(token_ids[3].len(), 849, "seq3 is the one past ALiBi's 512");
+
+    let mut errors = Vec::new();
+    for (n, ids) in token_ids.iter().enumerate() {
+        let (shape, expected) = read_npy_f32(&golden_dir().join(format!("hidden_seq{n}.npy")));
+        assert_eq!(shape, vec![ids.len(), hidden_size]);
+        let tokens = ids.len();
+        let input = Tensor::<2, Int>::from_data(
+            TensorData::new(ids.iter().map(|&i| i64::from(i)).collect(), [1, tokens]),
+            device,
+        );
+        let mask =
+            Tensor::<2, Bool>::from_data(TensorData::new(vec![true; tokens], [1, tokens]), device);
+        let hidden = encoder
+            .forward(input, mask)
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("f32 output");
+        let error = max_abs_diff(&hidden, &expected);
+        println!("hidden_seq{n} ({tokens} tokens): max abs error {error:.3e}");
+        assert!(
+            error <= PARITY_TOLERANCE,
+            "hidden_seq{n}: max abs error {error} > {PARITY_TOLERANCE}"
+        );
+        errors.push(error);
+    }
+
+    let (shape, expected) = read_npy_f32(&golden_dir().join("mean_pooled.npy"));
+    assert_eq!(shape, vec![6, hidden_size]);
+    let pooled: Vec<f32> = encoder
+        .embed_segments_to_vec(&token_ids)
+        .expect("batch embeds")
+        .concat();
+    let error = max_abs_diff(&pooled, &expected);
+    println!("mean_pooled (one padded batch of 6): max abs error {error:.3e}");
+    assert!(
+        error <= PARITY_TOLERANCE,
+        "mean_pooled: max abs error {error} > {PARITY_TOLERANCE}"
+    );
+    errors.push(error);
+    errors
+}

@@ -1,0 +1,250 @@
+//! Loading malformed model folders fails with an error that says what is wrong, never a
+//! panic. Each folder is derived from the golden checkpoint in a temp dir.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use texcnn::encoder::folder::{CONFIG_FILE, PYTORCH_FILE, SAFETENSORS_FILE, read_pytorch};
+use texcnn::encoder::{Checkpoint, CheckpointTensor, LoadError, TensorIssue, load_hf_folder};
+
+/// A temp folder with the golden `config.json` and the given weights file.
+fn folder_with(name: &str, weights_name: &str, weights: &[u8]) -> PathBuf {
+    let dir = common::temp_dir(name);
+    std::fs::copy(
+        common::golden_dir().join(CONFIG_FILE),
+        dir.join(CONFIG_FILE),
+    )
+    .expect("copy config");
+    std::fs::write(dir.join(weights_name), weights).expect("write weights");
+    dir
+}
+
+fn golden_checkpoint() -> Checkpoint {
+    read_pytorch(&common::golden_dir().join(PYTORCH_FILE)).expect("golden checkpoint reads")
+}
+
+fn load_err(dir: &Path) -> LoadError {
+    load_hf_folder(dir, &Device::flex()).expect_err("the folder is malformed")
+}
+
+fn issues(err: &LoadError) -> Vec<TensorIssue> {
+    match err {
+        LoadError::Weights { source, .. } => source.0.clone(),
+        other => panic!("expected a tensor mismatch, got: {other}"),
+    }
+}
+
+#[test]
+fn the_golden_checkpoint_also_loads_from_safetensors() {
+    let bytes = golden_checkpoint().to_safetensors().expect("writes");
+    let dir = folder_with("safetensors-ok", SAFETENSORS_FILE, &bytes);
+    let loaded = load_hf_folder(&dir, &Device::flex()).expect("loads");
+    assert!(loaded.weights_path.ends_with(SAFETENSORS_FILE));
+    let (_, expected) = common::read_npy_f32(&common::golden_dir().join("mean_pooled.npy"));
+    let pooled = loaded
+        .encoder
+        .embed_segments_to_vec(&common::golden_token_ids()[..1])
+        .expect("embeds");
+    assert!(common::max_abs_diff(&pooled[0], &expected[..64]) <= common::PARITY_TOLERANCE);
+}
+
+#[test]
+fn missing_config_is_named() {
+    let dir = common::temp_dir("no-config");
+    std::fs::copy(
+        common::golden_dir().join(PYTORCH_FILE),
+        dir.join(PYTORCH_FILE),
+    )
+    .expect("copy");
+    let err = load_err(&dir);
+    assert!(matches!(err, LoadError::MissingFile { .. }), "{err}");
+    assert!(err.to_string().contains("config.json"), "{err}");
+}
+
+#[test]
+fn missing_weights_name_both_accepted_files() {
+    let dir = common::temp_dir("no-weights");
+    std::fs::copy(
+        common::golden_dir().join(CONFIG_FILE),
+        dir.join(CONFIG_FILE),
+    )
+    .expect("copy");
+    let text = load_err(&dir).to_string();
+    assert!(
+        text.contains("model.safetensors or pytorch_model.bin"),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_tensors_are_listed_by_name_and_expected_shape() {
+    let mut checkpoint = golden_checkpoint();
+    checkpoint
+        .tensors
+        .remove("bert.encoder.layer.1.mlp.wo.bias")
+        .expect("exists");
+    checkpoint
+        .tensors
+        .remove("bert.embeddings.word_embeddings.weight")
+        .expect("exists");
+    let bytes = checkpoint.to_safetensors().expect("writes");
+    let err = load_err(&folder_with("missing-tensor", SAFETENSORS_FILE, &bytes));
+    let found = issues(&err);
+    assert_eq!(
+        found,
+        vec![
+            TensorIssue::Missing {
+                name: "bert.embeddings.word_embeddings.weight".into(),
+                expected: vec![4096, 64]
+            },
+            TensorIssue::Missing {
+                name: "bert.encoder.layer.1.mlp.wo.bias".into(),
+                expected: vec![64]
+            },
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("missing tensor bert.encoder.layer.1.mlp.wo.bias: expected shape [64]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrong_shapes_are_listed_with_expected_and_found() {
+    let mut checkpoint = golden_checkpoint();
+    // gated_layers is [2 * intermediate, hidden] = [256, 64]; give it the transpose.
+    checkpoint.tensors.insert(
+        "bert.encoder.layer.0.mlp.gated_layers.weight".into(),
+        CheckpointTensor::from_f32(vec![64, 256], vec![0.0; 64 * 256]),
+    );
+    checkpoint.tensors.insert(
+        "bert.embeddings.LayerNorm.bias".into(),
+        CheckpointTensor::from_f32(vec![65], vec![0.0; 65]),
+    );
+    let bytes = checkpoint.to_safetensors().expect("writes");
+    let err = load_err(&folder_with("wrong-shape", SAFETENSORS_FILE, &bytes));
+    assert_eq!(
+        issues(&err),
+        vec![
+            TensorIssue::WrongShape {
+                name: "bert.embeddings.LayerNorm.bias".into(),
+                expected: vec![64],
+                found: vec![65]
+            },
+            TensorIssue::WrongShape {
+                name: "bert.encoder.layer.0.mlp.gated_layers.weight".into(),
+                expected: vec![256, 64],
+                found: vec![64, 256]
+            },
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "wrong shape for bert.encoder.layer.0.mlp.gated_layers.weight: expected [256, 64], found [64, 256]"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn unexpected_encoder_tensors_are_listed_but_the_mlm_head_is_ignored() {
+    let mut checkpoint = golden_checkpoint();
+    assert!(
+        checkpoint
+            .tensors
+            .keys()
+            .any(|k| k.starts_with("cls.predictions."))
+    );
+    checkpoint.tensors.insert(
+        "bert.encoder.layer.2.mlp.wo.bias".into(),
+        CheckpointTensor::from_f32(vec![64], vec![0.0; 64]),
+    );
+    let bytes = checkpoint.to_safetensors().expect("writes");
+    let err = load_err(&folder_with("unexpected", SAFETENSORS_FILE, &bytes));
+    assert_eq!(
+        issues(&err),
+        vec![TensorIssue::Unexpected {
+            name: "bert.encoder.layer.2.mlp.wo.bias".into(),
+            found: vec![64]
+        }]
+    );
+}
+
+#[test]
+fn a_config_that_does_not_match_the_checkpoint_lists_every_layer() {
+    // A 3-layer config against the 2-layer checkpoint: layer 2 is missing, tensor by tensor.
+    let dir = common::temp_dir("three-layers");
+    let text = std::fs::read_to_string(common::golden_dir().join(CONFIG_FILE)).expect("read");
+    let text = text.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3");
+    std::fs::write(dir.join(CONFIG_FILE), text).expect("write");
+    std::fs::copy(
+        common::golden_dir().join(PYTORCH_FILE),
+        dir.join(PYTORCH_FILE),
+    )
+    .expect("copy");
+    let found = issues(&load_err(&dir));
+    assert_eq!(found.len(), 11, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|issue| matches!(issue, TensorIssue::Missing { name, .. }
+        if name.starts_with("bert.encoder.layer.2.")))
+    );
+}
+
+#[test]
+fn truncated_pytorch_checkpoint_is_a_clear_error() {
+    let bytes = std::fs::read(common::golden_dir().join(PYTORCH_FILE)).expect("read");
+    for keep in [bytes.len() / 2, bytes.len() - 100, 10, 0] {
+        let dir = folder_with("truncated-bin", PYTORCH_FILE, &bytes[..keep]);
+        let err = load_err(&dir);
+        assert!(
+            matches!(err, LoadError::NotACheckpoint { .. }),
+            "{keep} bytes: {err}"
+        );
+        assert!(err.to_string().contains("pytorch_model.bin"), "{err}");
+    }
+}
+
+#[test]
+fn truncated_safetensors_is_a_clear_error() {
+    let bytes = golden_checkpoint().to_safetensors().expect("writes");
+    let dir = folder_with(
+        "truncated-st",
+        SAFETENSORS_FILE,
+        &bytes[..bytes.len() - 1000],
+    );
+    let err = load_err(&dir);
+    assert!(matches!(err, LoadError::NotACheckpoint { .. }), "{err}");
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_checkpoint_is_a_clear_error() {
+    let not_weights = std::fs::read(common::golden_dir().join("input.fa")).expect("read");
+    for name in [PYTORCH_FILE, SAFETENSORS_FILE] {
+        let err = load_err(&folder_with("not-a-checkpoint", name, &not_weights));
+        assert!(
+            matches!(err, LoadError::NotACheckpoint { .. }),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_config_is_named() {
+    let dir = common::temp_dir("bad-config");
+    std::fs::write(dir.join(CONFIG_FILE), "{\"hidden_size\": 64}").expect("write");
+    std::fs::copy(
+        common::golden_dir().join(PYTORCH_FILE),
+        dir.join(PYTORCH_FILE),
+    )
+    .expect("copy");
+    let err = load_err(&dir);
+    assert!(matches!(err, LoadError::Config { .. }), "{err}");
+    assert!(err.to_string().contains("vocab_size"), "{err}");
+}
