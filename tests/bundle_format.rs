@@ -7,11 +7,22 @@ use texcnn::bundle::{
     Bundle, BundleError, EncoderPart, Encoding, HeadKind, HeadPart, LabelSpec, ModelCard,
     NormStats, StoredTensor, container,
 };
+use texcnn::encoder::Dnabert2Config;
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::OFFICIAL_TOKENIZER_JSON;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn tiny_config() -> Dnabert2Config {
+    Dnabert2Config {
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+        ..Dnabert2Config::dnabert2_117m()
+    }
+}
 
 fn card() -> ModelCard {
     ModelCard {
@@ -45,7 +56,7 @@ fn sample() -> Bundle {
         segment_plan: SegmentPlan::texcnn_xpresso(),
         tokenizer_json: OFFICIAL_TOKENIZER_JSON.to_vec(),
         encoder: EncoderPart {
-            config: json!({"vocab_size": 4096, "hidden_size": 8}),
+            config: tiny_config(),
             tensors: vec![
                 tensor("bert.a.weight", vec![6, 8], Encoding::Int8 { block: 8 }),
                 tensor("bert.b.weight", vec![4, 8], Encoding::Int8 { block: 4 }),
@@ -273,4 +284,19 @@ fn invalid_segment_plan_and_normalisation() {
     manifest["normalization"][0]["std"] = json!([0.0]);
     let err = Bundle::from_bytes(&reseal(&manifest, &payload)).expect_err("std 0");
     assert!(matches!(err, BundleError::Normalization { .. }), "{err}");
+}
+
+#[test]
+fn invalid_encoder_config() {
+    let (mut manifest, payload) = open(&sample_bytes());
+    manifest["encoder"]["config"]["num_attention_heads"] = json!(3);
+    let err = Bundle::from_bytes(&reseal(&manifest, &payload)).expect_err("8 % 3 != 0");
+    assert!(
+        matches!(&err, BundleError::EncoderConfig(m) if m.contains("num_attention_heads 3")),
+        "{err}"
+    );
+    let (mut manifest, payload) = open(&sample_bytes());
+    manifest["encoder"]["architecture"] = json!("bert");
+    let err = Bundle::from_bytes(&reseal(&manifest, &payload)).expect_err("architecture");
+    assert!(matches!(err, BundleError::EncoderConfig(_)), "{err}");
 }

@@ -9,8 +9,19 @@ use texcnn::bundle::{
     Bundle, BundleError, EncoderPart, Encoding, HeadKind, HeadPart, ModelCard, StoredTensor,
     container,
 };
+use texcnn::encoder::Dnabert2Config;
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::OFFICIAL_TOKENIZER_JSON;
+
+fn tiny_config() -> Dnabert2Config {
+    Dnabert2Config {
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+        ..Dnabert2Config::dnabert2_117m()
+    }
+}
 
 fn valid_bundle() -> Vec<u8> {
     let values: Vec<f32> = (0..96).map(|i| (i as f32 - 48.0) / 50.0).collect();
@@ -31,7 +42,7 @@ fn valid_bundle() -> Vec<u8> {
         segment_plan: SegmentPlan::texcnn_xpresso(),
         tokenizer_json: OFFICIAL_TOKENIZER_JSON.to_vec(),
         encoder: EncoderPart {
-            config: json!({"vocab_size": 4096}),
+            config: tiny_config(),
             tensors: vec![
                 t("bert.q.weight", vec![4, 16], Encoding::Int8 { block: 16 }),
                 t("bert.h.weight", vec![8, 4], Encoding::F16),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod bundle_cmd;
 mod input;
 mod tokenize;
 
@@ -34,6 +35,36 @@ enum Command {
         #[arg(long)]
         tokens: bool,
     },
+    /// Turn a Hugging Face DNABERT-2 folder into an encoder-only texcnn bundle.
+    Import {
+        /// Folder with config.json and model.safetensors or pytorch_model.bin
+        /// (tokenizer.json optional: the official DNABERT-2 one is used otherwise).
+        #[arg(long)]
+        hf_dir: PathBuf,
+        /// The bundle to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Storage of the encoder weights.
+        #[arg(long, value_enum, default_value = "int8")]
+        quantize: bundle_cmd::Quantize,
+        /// Name on the model card (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Segment length in bp of the bundle's segment plan.
+        #[arg(long, default_value_t = 2000)]
+        segment_len: usize,
+        /// Stride in bp between segment starts.
+        #[arg(long, default_value_t = 500)]
+        stride: usize,
+        /// Required input length in bp (0: any length).
+        #[arg(long, default_value_t = 10_500)]
+        window: usize,
+    },
+    /// Print a bundle's model card and sizes.
+    Inspect {
+        /// The bundle.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +75,24 @@ fn main() -> ExitCode {
             tokenizer,
             tokens,
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
+        Command::Import {
+            hf_dir,
+            out,
+            quantize,
+            name,
+            segment_len,
+            stride,
+            window,
+        } => {
+            let plan = texcnn::segment::SegmentPlan {
+                segment_len,
+                stride,
+                window: (window > 0).then_some(window),
+                window_policy: texcnn::segment::WindowPolicy::Exact,
+            };
+            bundle_cmd::import(&hf_dir, &out, quantize, name, plan)
+        }
+        Command::Inspect { file } => bundle_cmd::inspect(&file),
     };
     match result {
         Ok(code) => code,

@@ -59,6 +59,30 @@ pub struct Metric {
     pub on: String,
 }
 
+impl ModelCard {
+    /// The card of an encoder-only bundle imported from a Hugging Face DNABERT-2 folder:
+    /// `name` names the model, `source` says where the folder came from.
+    pub fn imported_encoder(name: &str, source: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            description: format!(
+                "DNABERT-2 encoder imported from {source}: segment embeddings only, no \
+                 expression head (train a head on it to get a predictor)"
+            ),
+            label: None,
+            training: Some(TrainingData {
+                data: "pre-trained by the authors of the source model; see its model card".into(),
+                split: "not applicable (no supervised training in this bundle)".into(),
+            }),
+            metrics: Vec::new(),
+            licence: "the licence of the source weights applies (DNABERT-2-117M: Apache-2.0); \
+                      the bundled DNABERT-2 tokenizer is Apache-2.0"
+                .into(),
+            created_by: format!("texcnn {} import", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
 impl fmt::Display for ModelCard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "name:        {}", self.name)?;

@@ -12,13 +12,19 @@
 
 pub mod card;
 pub mod container;
+pub mod encoder;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod import;
 pub mod tensors;
 
 use serde::{Deserialize, Serialize};
 
 pub use card::{LabelSpec, Metric, ModelCard, TrainingData};
 pub use container::{FORMAT_VERSION, MAGIC};
+pub use encoder::{Codec, Precision, QuantPlan, cosine};
 pub use tensors::{Encoding, StoredTensor};
+
+use crate::encoder::{Dnabert2Config, WeightsMismatch};
 
 use crate::segment::{SegmentError, SegmentPlan};
 use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
@@ -130,6 +136,13 @@ pub enum BundleError {
     /// The bundled encoder config is invalid or disagrees with the tokenizer.
     #[error("bundled encoder config: {0}")]
     EncoderConfig(String),
+    /// The encoder weights do not fit the encoder config (missing, unexpected or wrongly
+    /// shaped tensors, all listed).
+    #[error("bundled encoder weights: {0}")]
+    EncoderWeights(WeightsMismatch),
+    /// The bundle has no head, and a predictor was asked for.
+    #[error("the bundle is encoder-only: it has no head to predict with")]
+    NoHead,
 }
 
 /// The head kinds and versions this build reads.
@@ -191,8 +204,8 @@ impl NormStats {
 /// The encoder part of a bundle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderPart {
-    /// The encoder's `config.json`, as the encoder reads it.
-    pub config: serde_json::Value,
+    /// The encoder's hyper-parameters (the fields of its Hugging Face `config.json`).
+    pub config: Dnabert2Config,
     /// Official DNABERT-2 key names (`bert.*`), PyTorch layout.
     pub tensors: Vec<StoredTensor>,
 }
@@ -247,7 +260,7 @@ struct TensorRef {
 #[derive(Debug, Serialize, Deserialize)]
 struct EncoderManifest {
     architecture: String,
-    config: serde_json::Value,
+    config: Dnabert2Config,
     tensors: Vec<TensorRef>,
 }
 
@@ -365,14 +378,14 @@ impl Bundle {
     pub fn validate(&self) -> Result<(), BundleError> {
         self.segment_plan.validate()?;
         let tokenizer = Dnabert2Tokenizer::from_json_bytes(&self.tokenizer_json)?;
-        let vocab = self
-            .encoder
-            .config
-            .get("vocab_size")
-            .and_then(serde_json::Value::as_u64);
-        if vocab != Some(tokenizer.vocab_size() as u64) {
+        let config = &self.encoder.config;
+        config
+            .validate()
+            .map_err(|err| BundleError::EncoderConfig(err.to_string()))?;
+        if config.vocab_size != tokenizer.vocab_size() {
             return Err(BundleError::EncoderConfig(format!(
-                "vocab_size {vocab:?} differs from the tokenizer's {} tokens",
+                "vocab_size {} differs from the tokenizer's {} tokens",
+                config.vocab_size,
                 tokenizer.vocab_size()
             )));
         }
@@ -464,6 +477,26 @@ impl Bundle {
         };
         bundle.validate()?;
         Ok(bundle)
+    }
+
+    /// Builds the encoder on `device` (weights dequantized to `f32`; shapes checked
+    /// against the config).
+    pub fn load_encoder(
+        &self,
+        device: &burn::tensor::Device,
+    ) -> Result<crate::encoder::Dnabert2Encoder, BundleError> {
+        self.encoder.load(device)
+    }
+
+    /// Bytes of the bundle's parts: (tokenizer, encoder weights, head weights).
+    pub fn part_sizes(&self) -> (usize, usize, usize) {
+        (
+            self.tokenizer_json.len(),
+            self.encoder.weight_bytes(),
+            self.head
+                .as_ref()
+                .map_or(0, |h| h.tensors.iter().map(|t| t.bytes.len()).sum()),
+        )
     }
 }
 
