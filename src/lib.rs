@@ -6,6 +6,7 @@
 //! The crate knows nothing about files, terminals or the DOM: it takes bytes and strings and
 //! returns values and typed errors. It compiles natively and for `wasm32-unknown-unknown`.
 
+pub mod bundle;
 pub mod encoder;
 pub mod head;
 pub mod segment;

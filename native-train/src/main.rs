@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod bundle_cmd;
 mod device;
 mod embed;
 mod input;
@@ -41,6 +42,36 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
     Pretrain(Box<pretrain::PretrainArgs>),
+    /// Turn a Hugging Face DNABERT-2 folder into an encoder-only texcnn bundle.
+    Import {
+        /// Folder with config.json and model.safetensors or pytorch_model.bin
+        /// (tokenizer.json optional: the official DNABERT-2 one is used otherwise).
+        #[arg(long)]
+        hf_dir: PathBuf,
+        /// The bundle to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Storage of the encoder weights.
+        #[arg(long, value_enum, default_value = "int8")]
+        quantize: bundle_cmd::Quantize,
+        /// Name on the model card (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Segment length in bp of the bundle's segment plan.
+        #[arg(long, default_value_t = 2000)]
+        segment_len: usize,
+        /// Stride in bp between segment starts.
+        #[arg(long, default_value_t = 500)]
+        stride: usize,
+        /// Required input length in bp (0: any length).
+        #[arg(long, default_value_t = 10_500)]
+        window: usize,
+    },
+    /// Print a bundle's model card and sizes.
+    Inspect {
+        /// The bundle.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +84,24 @@ fn main() -> ExitCode {
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
         Command::Embed(args) => embed::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
+        Command::Import {
+            hf_dir,
+            out,
+            quantize,
+            name,
+            segment_len,
+            stride,
+            window,
+        } => {
+            let plan = texcnn::segment::SegmentPlan {
+                segment_len,
+                stride,
+                window: (window > 0).then_some(window),
+                window_policy: texcnn::segment::WindowPolicy::Exact,
+            };
+            bundle_cmd::import(&hf_dir, &out, quantize, name, plan)
+        }
+        Command::Inspect { file } => bundle_cmd::inspect(&file),
     };
     match result {
         Ok(code) => code,

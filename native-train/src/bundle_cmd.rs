@@ -1,0 +1,165 @@
+//! `texcnn import` and `texcnn inspect`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use texcnn::bundle::import::import_hf_folder;
+use texcnn::bundle::{Bundle, Encoding, ModelCard, Precision};
+use texcnn::segment::SegmentPlan;
+
+/// Storage precision of the encoder weights.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Quantize {
+    /// Per-row int8 for Linear weights and the word embedding, f32 elsewhere.
+    Int8,
+    /// Every tensor half precision.
+    F16,
+    /// Every tensor f32 (the source weights exactly).
+    F32,
+}
+
+impl From<Quantize> for Precision {
+    fn from(q: Quantize) -> Self {
+        match q {
+            Quantize::Int8 => Precision::Int8,
+            Quantize::F16 => Precision::F16,
+            Quantize::F32 => Precision::F32,
+        }
+    }
+}
+
+/// Imports a Hugging Face DNABERT-2 folder as an encoder-only bundle.
+pub fn import(
+    hf_dir: &Path,
+    out: &Path,
+    quantize: Quantize,
+    name: Option<String>,
+    segment_plan: SegmentPlan,
+) -> anyhow::Result<ExitCode> {
+    segment_plan.validate().context("segment plan")?;
+    let source = hf_dir.display().to_string();
+    let name = name.unwrap_or_else(|| {
+        hf_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "dnabert2".into())
+    });
+    let start = Instant::now();
+    eprintln!("reading {source} and checking it against its config.json ...");
+    let plan = Precision::from(quantize).plan();
+    let bundle = import_hf_folder(
+        hf_dir,
+        ModelCard::imported_encoder(&name, &source),
+        segment_plan,
+        &plan,
+    )
+    .with_context(|| format!("importing {source}"))?;
+    let bytes = bundle.to_bytes().context("writing the bundle")?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({} bytes, {:.1} MB, {:?}) in {:.1} s",
+        out.display(),
+        bytes.len(),
+        bytes.len() as f64 / 1e6,
+        quantize,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the model card and the sizes of a bundle.
+pub fn inspect(file: &Path) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bundle =
+        Bundle::from_bytes(&bytes).with_context(|| format!("loading {}", file.display()))?;
+    print!("{}", render(&bundle, bytes.len()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mb(bytes: usize) -> String {
+    format!("{bytes} bytes ({:.2} MB)", bytes as f64 / 1e6)
+}
+
+/// The text `inspect` prints.
+pub fn render(bundle: &Bundle, file_len: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "texcnn bundle, format version {}, {}",
+        texcnn::bundle::FORMAT_VERSION,
+        mb(file_len)
+    );
+    let _ = write!(out, "{}", bundle.card);
+    let plan = &bundle.segment_plan;
+    let _ = writeln!(
+        out,
+        "segments:    {} bp, stride {} bp, window {}",
+        plan.segment_len,
+        plan.stride,
+        plan.window.map_or("any length".to_string(), |w| format!(
+            "{w} bp ({:?})",
+            plan.window_policy
+        ))
+    );
+    let (tokenizer, encoder, head) = bundle.part_sizes();
+    let _ = writeln!(out, "tokenizer:   {}", mb(tokenizer));
+    let c = &bundle.encoder.config;
+    let _ = writeln!(
+        out,
+        "encoder:     DNABERT-2, hidden {}, {} layers, {} heads, intermediate {}, vocab {}; {} parameters in {} tensors, {}",
+        c.hidden_size,
+        c.num_hidden_layers,
+        c.num_attention_heads,
+        c.intermediate_size,
+        c.vocab_size,
+        bundle.encoder.parameter_count(),
+        bundle.encoder.tensors.len(),
+        mb(encoder)
+    );
+    let mut by_encoding: std::collections::BTreeMap<String, (usize, usize, usize)> =
+        Default::default();
+    for t in &bundle.encoder.tensors {
+        let key = match t.encoding {
+            Encoding::Int8 { block } if Some(&block) == t.shape.last() => "int8 per row".into(),
+            other => other.label(),
+        };
+        let e = by_encoding.entry(key).or_default();
+        e.0 += 1;
+        e.1 += t.element_count();
+        e.2 += t.bytes.len();
+    }
+    for (encoding, (count, params, bytes)) in by_encoding {
+        let _ = writeln!(
+            out,
+            "  {encoding:<14} {count:>4} tensors, {params:>11} parameters, {}",
+            mb(bytes)
+        );
+    }
+    match &bundle.head {
+        Some(h) => {
+            let _ = writeln!(
+                out,
+                "head:        {} version {}, {} tensors, {}",
+                h.kind.as_str(),
+                h.version,
+                h.tensors.len(),
+                mb(head)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "head:        none (encoder-only bundle)");
+        }
+    }
+    for stats in &bundle.normalization {
+        let _ = writeln!(
+            out,
+            "normalise:   {} ({} dimensions)",
+            stats.name,
+            stats.mean.len()
+        );
+    }
+    out
+}

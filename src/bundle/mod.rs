@@ -1,0 +1,517 @@
+//! Model bundles: one versioned file holding everything a predictor needs: model card,
+//! tokenizer, segment plan, encoder config and weights, optional head config and weights,
+//! normalisation statistics, and a checksum over all of it.
+//!
+//! A bundle is read from bytes ([`Bundle::from_bytes`]) and written to bytes
+//! ([`Bundle::to_bytes`]); no filesystem is involved, so the page uses the same code as the
+//! native tool. Reading validates everything that can be checked without a device: magic,
+//! format version, length, SHA-256, manifest, section bounds, tensor byte lengths, the
+//! encoder config, the segment plan and the tokenizer. Tensor shapes are checked against the
+//! encoder config when the encoder is built. The byte layout is in `FORMAT.md` next to this
+//! file.
+
+pub mod card;
+pub mod container;
+pub mod encoder;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod import;
+pub mod tensors;
+
+use serde::{Deserialize, Serialize};
+
+pub use card::{LabelSpec, Metric, ModelCard, TrainingData};
+pub use container::{FORMAT_VERSION, MAGIC};
+pub use encoder::{Codec, Precision, QuantPlan, cosine};
+pub use tensors::{Encoding, StoredTensor};
+
+use crate::encoder::{Dnabert2Config, WeightsMismatch};
+
+use crate::segment::{SegmentError, SegmentPlan};
+use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
+
+/// Why a bundle cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The file does not start with [`MAGIC`].
+    #[error(
+        "not a texcnn model bundle: the file starts with bytes {found}, a bundle starts with \"TXCNNBDL\""
+    )]
+    BadMagic {
+        /// The first bytes found, in hex.
+        found: String,
+    },
+    /// A bundle of a format version this build does not read.
+    #[error(
+        "unsupported bundle format version {found}: this build of texcnn reads version {supported}"
+    )]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// Fewer bytes than the header announces, e.g. an interrupted download.
+    #[error(
+        "the bundle is truncated: it should be {expected} bytes long, but only {found} bytes were read"
+    )]
+    Truncated {
+        /// Length the header announces (or the minimum length of any bundle).
+        expected: u64,
+        /// Length found.
+        found: u64,
+    },
+    /// More bytes than the header announces.
+    #[error("the bundle has trailing bytes: it should be {expected} bytes long, found {found}")]
+    TrailingBytes {
+        /// Length the header announces.
+        expected: u64,
+        /// Length found.
+        found: u64,
+    },
+    /// The SHA-256 trailer does not match the contents: the file is corrupt.
+    #[error(
+        "the bundle is corrupt: checksum mismatch (stored SHA-256 {stored}, computed {computed})"
+    )]
+    ChecksumMismatch {
+        /// Digest stored in the file, hex.
+        stored: String,
+        /// Digest of the contents, hex.
+        computed: String,
+    },
+    /// The framing is inconsistent although the checksum matches.
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// The manifest is not the JSON this version describes.
+    #[error("malformed bundle manifest: {0}")]
+    Manifest(String),
+    /// A section's byte range lies outside the payload.
+    #[error(
+        "bundle section {section} ({offset}+{len} bytes) lies outside the {payload} payload bytes"
+    )]
+    SectionOutOfRange {
+        /// Which section ("tokenizer", or a tensor name).
+        section: String,
+        /// Offset in the payload.
+        offset: u64,
+        /// Length.
+        len: u64,
+        /// Payload length.
+        payload: u64,
+    },
+    /// A tensor whose bytes, shape or encoding are inconsistent.
+    #[error("tensor {tensor}: {reason}")]
+    Tensor {
+        /// Tensor name.
+        tensor: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two tensors with the same name in one part.
+    #[error("tensor {0} appears twice in the bundle")]
+    DuplicateTensor(String),
+    /// A head of a kind or version this build does not know.
+    #[error("unsupported head {kind} version {version}: this build knows {known}")]
+    UnsupportedHead {
+        /// Kind in the file.
+        kind: String,
+        /// Version in the file.
+        version: u32,
+        /// Kinds and versions this build reads.
+        known: String,
+    },
+    /// Normalisation statistics that cannot be applied.
+    #[error("normalisation statistics {name}: {reason}")]
+    Normalization {
+        /// Name of the statistics.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The bundled tokenizer is unusable.
+    #[error("bundled tokenizer: {0}")]
+    Tokenizer(#[from] TokenizerError),
+    /// The bundled segment plan is invalid.
+    #[error("bundled segment plan: {0}")]
+    SegmentPlan(#[from] SegmentError),
+    /// The bundled encoder config is invalid or disagrees with the tokenizer.
+    #[error("bundled encoder config: {0}")]
+    EncoderConfig(String),
+    /// The encoder weights do not fit the encoder config (missing, unexpected or wrongly
+    /// shaped tensors, all listed).
+    #[error("bundled encoder weights: {0}")]
+    EncoderWeights(WeightsMismatch),
+    /// The bundle has no head, and a predictor was asked for.
+    #[error("the bundle is encoder-only: it has no head to predict with")]
+    NoHead,
+}
+
+/// The head kinds and versions this build reads.
+pub const KNOWN_HEADS: &[(HeadKind, u32)] = &[(HeadKind::TextCnn, 1)];
+
+/// The kind of regression head on top of the segment embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadKind {
+    /// TExCNN's text-CNN over the segment axis.
+    TextCnn,
+}
+
+impl HeadKind {
+    /// The name in the manifest.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TextCnn => "text_cnn",
+        }
+    }
+}
+
+/// Per-dimension statistics used to standardise an input or output: `(x − mean) / std`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NormStats {
+    /// What is normalised, e.g. "segment_embedding", "halflife_features", "label".
+    pub name: String,
+    /// One mean per dimension.
+    pub mean: Vec<f32>,
+    /// One standard deviation per dimension (finite, > 0).
+    pub std: Vec<f32>,
+}
+
+impl NormStats {
+    fn check(&self) -> Result<(), BundleError> {
+        let bad = |reason: String| BundleError::Normalization {
+            name: self.name.clone(),
+            reason,
+        };
+        if self.mean.len() != self.std.len() {
+            return Err(bad(format!(
+                "{} means but {} standard deviations",
+                self.mean.len(),
+                self.std.len()
+            )));
+        }
+        if let Some(m) = self.mean.iter().find(|m| !m.is_finite()) {
+            return Err(bad(format!("mean {m} is not finite")));
+        }
+        if let Some(s) = self.std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(bad(format!(
+                "standard deviation {s} is not a positive number"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The encoder part of a bundle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderPart {
+    /// The encoder's hyper-parameters (the fields of its Hugging Face `config.json`).
+    pub config: Dnabert2Config,
+    /// Official DNABERT-2 key names (`bert.*`), PyTorch layout.
+    pub tensors: Vec<StoredTensor>,
+}
+
+/// The head part of a bundle (absent in an encoder-only bundle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadPart {
+    /// What kind of head.
+    pub kind: HeadKind,
+    /// Version of that head's config and weight layout.
+    pub version: u32,
+    /// The head's config, as the head reads it.
+    pub config: serde_json::Value,
+    /// The head's weights.
+    pub tensors: Vec<StoredTensor>,
+}
+
+/// A complete predictor (or an encoder-only bundle when `head` is `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    /// What the model is and how good it is.
+    pub card: ModelCard,
+    /// How inputs are cut into segments.
+    pub segment_plan: SegmentPlan,
+    /// The Hugging Face `tokenizer.json` the encoder was trained with.
+    pub tokenizer_json: Vec<u8>,
+    /// Encoder config and weights.
+    pub encoder: EncoderPart,
+    /// Head config and weights; `None` in an encoder-only bundle.
+    pub head: Option<HeadPart>,
+    /// Normalisation statistics the head was trained with.
+    pub normalization: Vec<NormStats>,
+}
+
+// ---- manifest (the JSON between header and payload) ----------------------------------------
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SectionRef {
+    offset: u64,
+    len: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TensorRef {
+    name: String,
+    shape: Vec<usize>,
+    encoding: Encoding,
+    offset: u64,
+    len: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EncoderManifest {
+    architecture: String,
+    config: Dnabert2Config,
+    tensors: Vec<TensorRef>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct HeadManifest {
+    kind: String,
+    version: u32,
+    config: serde_json::Value,
+    tensors: Vec<TensorRef>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    card: ModelCard,
+    segment_plan: SegmentPlan,
+    tokenizer: SectionRef,
+    encoder: EncoderManifest,
+    #[serde(default)]
+    head: Option<HeadManifest>,
+    #[serde(default)]
+    normalization: Vec<NormStats>,
+}
+
+/// The only encoder architecture of format version 1.
+const ARCHITECTURE: &str = "dnabert2";
+
+struct PayloadWriter {
+    bytes: Vec<u8>,
+}
+
+impl PayloadWriter {
+    fn push(&mut self, data: &[u8]) -> SectionRef {
+        // 8-byte alignment keeps every section's offset a multiple of any element size.
+        while self.bytes.len() % 8 != 0 {
+            self.bytes.push(0);
+        }
+        let offset = self.bytes.len() as u64;
+        self.bytes.extend_from_slice(data);
+        SectionRef {
+            offset,
+            len: data.len() as u64,
+        }
+    }
+
+    fn tensors(&mut self, tensors: &[StoredTensor]) -> Result<Vec<TensorRef>, BundleError> {
+        check_tensors(tensors)?;
+        Ok(tensors
+            .iter()
+            .map(|t| {
+                let SectionRef { offset, len } = self.push(&t.bytes);
+                TensorRef {
+                    name: t.name.clone(),
+                    shape: t.shape.clone(),
+                    encoding: t.encoding,
+                    offset,
+                    len,
+                }
+            })
+            .collect())
+    }
+}
+
+fn section<'a>(
+    payload: &'a [u8],
+    name: &str,
+    offset: u64,
+    len: u64,
+) -> Result<&'a [u8], BundleError> {
+    let out_of_range = || BundleError::SectionOutOfRange {
+        section: name.to_string(),
+        offset,
+        len,
+        payload: payload.len() as u64,
+    };
+    let end = offset.checked_add(len).ok_or_else(out_of_range)?;
+    if end > payload.len() as u64 {
+        return Err(out_of_range());
+    }
+    // Both bounded by the payload length, a usize.
+    Ok(&payload[offset as usize..end as usize])
+}
+
+fn read_tensors(payload: &[u8], refs: Vec<TensorRef>) -> Result<Vec<StoredTensor>, BundleError> {
+    let tensors = refs
+        .into_iter()
+        .map(|r| {
+            let bytes = section(payload, &r.name, r.offset, r.len)?.to_vec();
+            Ok(StoredTensor {
+                name: r.name,
+                shape: r.shape,
+                encoding: r.encoding,
+                bytes,
+            })
+        })
+        .collect::<Result<Vec<_>, BundleError>>()?;
+    check_tensors(&tensors)?;
+    Ok(tensors)
+}
+
+fn check_tensors(tensors: &[StoredTensor]) -> Result<(), BundleError> {
+    let mut names = std::collections::BTreeSet::new();
+    for tensor in tensors {
+        if !names.insert(tensor.name.as_str()) {
+            return Err(BundleError::DuplicateTensor(tensor.name.clone()));
+        }
+        tensor.check()?;
+    }
+    Ok(())
+}
+
+impl Bundle {
+    /// Checks everything that needs no device: the segment plan, the tokenizer (a DNABERT-2
+    /// tokenizer whose vocabulary matches the encoder config), the encoder config, tensor
+    /// byte lengths and names, the head kind and version, the normalisation statistics.
+    pub fn validate(&self) -> Result<(), BundleError> {
+        self.segment_plan.validate()?;
+        let tokenizer = Dnabert2Tokenizer::from_json_bytes(&self.tokenizer_json)?;
+        let config = &self.encoder.config;
+        config
+            .validate()
+            .map_err(|err| BundleError::EncoderConfig(err.to_string()))?;
+        if config.vocab_size != tokenizer.vocab_size() {
+            return Err(BundleError::EncoderConfig(format!(
+                "vocab_size {} differs from the tokenizer's {} tokens",
+                config.vocab_size,
+                tokenizer.vocab_size()
+            )));
+        }
+        check_tensors(&self.encoder.tensors)?;
+        if let Some(head) = &self.head {
+            check_head(head.kind.as_str(), head.version)?;
+            check_tensors(&head.tensors)?;
+        }
+        for stats in &self.normalization {
+            stats.check()?;
+        }
+        Ok(())
+    }
+
+    /// Serialises the bundle (after [`validate`](Self::validate)).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BundleError> {
+        self.validate()?;
+        let mut payload = PayloadWriter { bytes: Vec::new() };
+        let tokenizer = payload.push(&self.tokenizer_json);
+        let encoder = EncoderManifest {
+            architecture: ARCHITECTURE.to_string(),
+            config: self.encoder.config.clone(),
+            tensors: payload.tensors(&self.encoder.tensors)?,
+        };
+        let head = match &self.head {
+            Some(head) => Some(HeadManifest {
+                kind: head.kind.as_str().to_string(),
+                version: head.version,
+                config: head.config.clone(),
+                tensors: payload.tensors(&head.tensors)?,
+            }),
+            None => None,
+        };
+        let manifest = Manifest {
+            card: self.card.clone(),
+            segment_plan: self.segment_plan,
+            tokenizer,
+            encoder,
+            head,
+            normalization: self.normalization.clone(),
+        };
+        let manifest =
+            serde_json::to_vec(&manifest).map_err(|err| BundleError::Manifest(err.to_string()))?;
+        Ok(container::write(&manifest, &payload.bytes))
+    }
+
+    /// Reads and validates a bundle held in memory.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
+        let parts = container::read(bytes)?;
+        let manifest: Manifest = serde_json::from_slice(parts.manifest)
+            .map_err(|err| BundleError::Manifest(err.to_string()))?;
+        if manifest.encoder.architecture != ARCHITECTURE {
+            return Err(BundleError::EncoderConfig(format!(
+                "unknown encoder architecture {:?}, expected {ARCHITECTURE:?}",
+                manifest.encoder.architecture
+            )));
+        }
+        let payload = parts.payload;
+        let tokenizer_json = section(
+            payload,
+            "tokenizer",
+            manifest.tokenizer.offset,
+            manifest.tokenizer.len,
+        )?
+        .to_vec();
+        let encoder = EncoderPart {
+            config: manifest.encoder.config,
+            tensors: read_tensors(payload, manifest.encoder.tensors)?,
+        };
+        let head = match manifest.head {
+            Some(head) => {
+                let kind = check_head(&head.kind, head.version)?;
+                Some(HeadPart {
+                    kind,
+                    version: head.version,
+                    config: head.config,
+                    tensors: read_tensors(payload, head.tensors)?,
+                })
+            }
+            None => None,
+        };
+        let bundle = Self {
+            card: manifest.card,
+            segment_plan: manifest.segment_plan,
+            tokenizer_json,
+            encoder,
+            head,
+            normalization: manifest.normalization,
+        };
+        bundle.validate()?;
+        Ok(bundle)
+    }
+
+    /// Builds the encoder on `device` (weights dequantized to `f32`; shapes checked
+    /// against the config).
+    pub fn load_encoder(
+        &self,
+        device: &burn::tensor::Device,
+    ) -> Result<crate::encoder::Dnabert2Encoder, BundleError> {
+        self.encoder.load(device)
+    }
+
+    /// Bytes of the bundle's parts: (tokenizer, encoder weights, head weights).
+    pub fn part_sizes(&self) -> (usize, usize, usize) {
+        (
+            self.tokenizer_json.len(),
+            self.encoder.weight_bytes(),
+            self.head
+                .as_ref()
+                .map_or(0, |h| h.tensors.iter().map(|t| t.bytes.len()).sum()),
+        )
+    }
+}
+
+fn check_head(kind: &str, version: u32) -> Result<HeadKind, BundleError> {
+    KNOWN_HEADS
+        .iter()
+        .find(|(k, v)| k.as_str() == kind && *v == version)
+        .map(|(k, _)| *k)
+        .ok_or_else(|| BundleError::UnsupportedHead {
+            kind: kind.to_string(),
+            version,
+            known: KNOWN_HEADS
+                .iter()
+                .map(|(k, v)| format!("{} version {v}", k.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
