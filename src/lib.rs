@@ -9,6 +9,9 @@
 pub mod bundle;
 pub mod encoder;
 pub mod head;
+pub mod predict;
 pub mod segment;
 pub mod sequence;
 pub mod tokenizer;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

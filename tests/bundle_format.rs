@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use texcnn::bundle::{
     Bundle, BundleError, EncoderPart, Encoding, HeadKind, HeadPart, LabelSpec, ModelCard,
-    NormStats, StoredTensor, container,
+    NormStats, OutputSpec, StoredTensor, container,
 };
 use texcnn::encoder::Dnabert2Config;
 use texcnn::segment::SegmentPlan;
@@ -28,11 +28,16 @@ fn card() -> ModelCard {
     ModelCard {
         name: "test-predictor".into(),
         description: "a test bundle".into(),
-        label: Some(LabelSpec {
-            name: "median expression".into(),
-            unit: "RPKM".into(),
-            transform: "log10(x + 0.1)".into(),
-        }),
+        outputs: vec![OutputSpec {
+            name: "xpresso_median".into(),
+            label: LabelSpec {
+                name: "median expression".into(),
+                unit: "RPKM".into(),
+                transform: "log10(x + 0.1)".into(),
+            },
+            meaning: "higher means more mRNA".into(),
+            reference: vec![-1.0, 0.0, 1.0],
+        }],
         training: None,
         metrics: Vec::new(),
         licence: "test data only".into(),

@@ -33,7 +33,7 @@ fn valid_bundle() -> Vec<u8> {
         card: ModelCard {
             name: "fuzz".into(),
             description: "fuzz target".into(),
-            label: None,
+            outputs: Vec::new(),
             training: None,
             metrics: Vec::new(),
             licence: "none".into(),

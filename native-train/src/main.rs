@@ -10,6 +10,7 @@ mod bundle_cmd;
 mod device;
 mod embed;
 mod input;
+mod predict_cmd;
 mod pretrain;
 mod tokenize;
 
@@ -40,6 +41,8 @@ enum Command {
     },
     /// Embed every FASTA record with a DNABERT-2 encoder (mean of the last hidden layer).
     Embed(embed::EmbedArgs),
+    /// Predict expression for FASTA records with a predictor bundle (TSV out).
+    Predict(predict_cmd::PredictArgs),
     /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Turn a Hugging Face DNABERT-2 folder into an encoder-only texcnn bundle.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
             tokens,
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
         Command::Embed(args) => embed::run(&args),
+        Command::Predict(args) => predict_cmd::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Import {
             hf_dir,

@@ -12,12 +12,13 @@ pub struct ModelCard {
     pub name: String,
     /// What the model predicts (or, for an encoder-only bundle, what the encoder is).
     pub description: String,
-    /// The predicted label; `None` for an encoder-only bundle (no head).
-    #[serde(default)]
-    pub label: Option<LabelSpec>,
     /// Where the weights came from and how the data were split.
     #[serde(default)]
     pub training: Option<TrainingData>,
+    /// What each output of the head is, in the head's order (empty for an encoder-only
+    /// bundle). `texcnn predict` names its columns after these.
+    #[serde(default)]
+    pub outputs: Vec<OutputSpec>,
     /// Measured metrics, on held-out data.
     #[serde(default)]
     pub metrics: Vec<Metric>,
@@ -37,6 +38,33 @@ pub struct LabelSpec {
     pub unit: String,
     /// Transform applied to the raw measurement, e.g. "log10(x + 0.1)".
     pub transform: String,
+}
+
+/// One output of a predictor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputSpec {
+    /// Column name, e.g. `xpresso_median` or `liver`.
+    pub name: String,
+    /// The label and its units.
+    pub label: LabelSpec,
+    /// What the number means to a reader, e.g. "higher means more mRNA across tissues".
+    #[serde(default)]
+    pub meaning: String,
+    /// Sorted labels of the training genes (or evenly spaced quantiles of them), to place a
+    /// prediction among them as a percentile.
+    #[serde(default)]
+    pub reference: Vec<f32>,
+}
+
+impl OutputSpec {
+    /// Percentage (0–100) of reference values at or below `value`; `None` without reference.
+    pub fn percentile(&self, value: f32) -> Option<f32> {
+        if self.reference.is_empty() || !value.is_finite() {
+            return None;
+        }
+        let below = self.reference.partition_point(|&r| r <= value);
+        Some(100.0 * below as f32 / self.reference.len() as f32)
+    }
 }
 
 /// Training data and split.
@@ -69,7 +97,7 @@ impl ModelCard {
                 "DNABERT-2 encoder imported from {source}: segment embeddings only, no \
                  expression head (train a head on it to get a predictor)"
             ),
-            label: None,
+            outputs: Vec::new(),
             training: Some(TrainingData {
                 data: "pre-trained by the authors of the source model; see its model card".into(),
                 split: "not applicable (no supervised training in this bundle)".into(),
@@ -87,13 +115,16 @@ impl fmt::Display for ModelCard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "name:        {}", self.name)?;
         writeln!(f, "description: {}", self.description)?;
-        match &self.label {
-            Some(label) => writeln!(
+        if self.outputs.is_empty() {
+            writeln!(f, "outputs:     none (encoder only)")?;
+        }
+        for output in &self.outputs {
+            let label = &output.label;
+            writeln!(
                 f,
-                "label:       {} [{}], transform {}",
-                label.name, label.unit, label.transform
-            )?,
-            None => writeln!(f, "label:       none (encoder only)")?,
+                "output:      {}: {} [{}], transform {}",
+                output.name, label.name, label.unit, label.transform
+            )?;
         }
         if let Some(training) = &self.training {
             writeln!(f, "training:    {}", training.data)?;

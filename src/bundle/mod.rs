@@ -19,7 +19,7 @@ pub mod tensors;
 
 use serde::{Deserialize, Serialize};
 
-pub use card::{LabelSpec, Metric, ModelCard, TrainingData};
+pub use card::{LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
 pub use container::{FORMAT_VERSION, MAGIC};
 pub use encoder::{Codec, Precision, QuantPlan, cosine};
 pub use tensors::{Encoding, StoredTensor};

@@ -1,0 +1,91 @@
+//! `texcnn predict`: expression predictions for FASTA records from a predictor bundle.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use texcnn::bundle::Bundle;
+use texcnn::predict::Predictor;
+
+use crate::embed::Backend;
+
+#[derive(clap::Args, Debug)]
+pub struct PredictArgs {
+    /// The predictor bundle (.texcnn).
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// FASTA file (or raw DNA; "-" for standard input).
+    #[arg(long)]
+    pub fasta: PathBuf,
+    /// Output TSV: a header line, then `id` and one column per model output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Segments per encoder pass.
+    #[arg(long, default_value_t = 8)]
+    pub batch_size: usize,
+    /// Backend to run the model on.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub device: Backend,
+}
+
+pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.bundle)
+        .with_context(|| format!("reading {}", args.bundle.display()))?;
+    let bundle = Bundle::from_bytes(&bytes)
+        .with_context(|| format!("loading the bundle {}", args.bundle.display()))?;
+    let device = match args.device {
+        Backend::Cpu => Device::flex(),
+        Backend::Wgpu => crate::device::wgpu_device()?,
+    };
+    let predictor = Predictor::from_bundle(&bundle, &device)
+        .with_context(|| format!("loading the model of {}", args.bundle.display()))?;
+    let (records, mut errors) = crate::input::read_records(&args.fasta)?;
+
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut out = BufWriter::new(file);
+    writeln!(out, "id\t{}", predictor.output_names().join("\t"))?;
+    let bar = ProgressBar::new(records.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records [{elapsed}, eta {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for (index, record) in records.iter().enumerate() {
+        match predictor.predict(&record.residues, args.batch_size, false) {
+            Ok(prediction) => {
+                write!(out, "{}", record.id)?;
+                for output in &prediction.outputs {
+                    write!(out, "\t{}", output.value)?;
+                }
+                writeln!(out)?;
+            }
+            Err(err) => {
+                errors += 1;
+                bar.suspend(|| {
+                    eprintln!(
+                        "{}: record {} (\"{}\"), line {}: {err}",
+                        args.fasta.display(),
+                        records
+                            .iter()
+                            .position(|r| std::ptr::eq(r, record))
+                            .map_or(0, |i| i + 1),
+                        record.id,
+                        record.line
+                    )
+                });
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out.flush()
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,362 @@
+//! The prediction pipeline shared by the page and the native tool:
+//! sequence → window → segments → tokens → encoder → mean pooling → (normalisation) →
+//! text-CNN head → expression in label units, plus leave-one-segment-out explanations.
+//!
+//! The steps are split so that a caller can read the segment embeddings back from the
+//! device its own way (synchronously natively, asynchronously in the browser on WebGPU)
+//! and report progress between batches: [`Predictor::prepare`], then
+//! [`Predictor::embed_batch`] per batch of segments, then [`Predictor::finish`].
+
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Bundle, BundleError, HeadKind, HeadPart, ModelCard, NormStats, StoredTensor};
+use crate::encoder::{Dnabert2Encoder, EncodeError};
+use crate::head::{HeadWeightsError, NamedTensor, TextCnnHead, TextCnnHeadConfig};
+use crate::segment::{Segment, SegmentError, SegmentPlan};
+use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
+
+/// Name of the normalisation statistics applied to segment embeddings before the head.
+pub const EMBEDDING_NORM: &str = "segment_embedding";
+/// Name of the statistics the head's outputs are standardised with (one per output).
+pub const LABEL_NORM: &str = "label";
+/// Version of the text-CNN head's config and weight layout in bundles.
+pub const TEXT_CNN_HEAD_VERSION: u32 = 1;
+
+/// Why a sequence could not be predicted.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error("bundled head: {0}")]
+    HeadWeights(#[from] HeadWeightsError),
+    #[error("bundled head config: {0}")]
+    HeadConfig(String),
+    #[error("the head expects {expected}-wide segment embeddings but the encoder gives {found}")]
+    WidthMismatch { expected: usize, found: usize },
+    #[error(
+        "this model needs {0} extra per-gene features (e.g. mRNA half-life), which this tool cannot supply yet"
+    )]
+    NeedsFeatures(usize),
+    #[error("the model card lists {card} outputs but the head has {head}")]
+    OutputCount { card: usize, head: usize },
+    #[error("the device failed: {0}")]
+    Device(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// One segment of a prepared sequence, with its tokens.
+#[derive(Debug, Clone)]
+pub struct PreparedSegment {
+    pub segment: Segment,
+    pub token_ids: Vec<u32>,
+}
+
+/// A sequence fitted to the plan's window and tokenized, ready for the encoder.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Length after the window was applied.
+    pub fitted_len: usize,
+    pub segments: Vec<PreparedSegment>,
+}
+
+/// One predicted output.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutputValue {
+    /// The output's name (e.g. `xpresso_median`).
+    pub name: String,
+    /// Predicted value in label units.
+    pub value: f32,
+    /// Percentile of the value among the training genes' labels, if the bundle has them.
+    pub percentile: Option<f32>,
+}
+
+/// How much one segment moves each output: prediction without it minus the full prediction,
+/// negated, so a positive value means the segment raises the prediction.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SegmentEffect {
+    pub index: usize,
+    pub start: usize,
+    pub end: usize,
+    /// One value per output, in label units.
+    pub delta: Vec<f32>,
+}
+
+/// The result for one sequence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Prediction {
+    pub outputs: Vec<OutputValue>,
+    /// Leave-one-segment-out effects (empty when not asked for or with one segment).
+    pub segments: Vec<SegmentEffect>,
+}
+
+/// A loaded predictor: everything from one bundle, on one device.
+#[derive(Debug)]
+pub struct Predictor {
+    pub card: ModelCard,
+    pub plan: SegmentPlan,
+    pub tokenizer: Dnabert2Tokenizer,
+    pub encoder: Dnabert2Encoder,
+    pub head: TextCnnHead,
+    pub head_config: TextCnnHeadConfig,
+    embedding_norm: Option<NormStats>,
+    label_norm: Option<NormStats>,
+    device: Device,
+}
+
+fn to_named(tensors: &[StoredTensor]) -> Result<Vec<NamedTensor>, BundleError> {
+    tensors
+        .iter()
+        .map(|t| {
+            Ok(NamedTensor {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+                values: t.to_f32()?,
+            })
+        })
+        .collect()
+}
+
+/// The bundle part of a trained text-CNN head (weights stored as `f32`: they are small).
+pub fn head_part(config: &TextCnnHeadConfig, head: &TextCnnHead) -> Result<HeadPart, PredictError> {
+    let tensors = head
+        .to_tensors()?
+        .into_iter()
+        .map(|t| StoredTensor::encode(t.name, t.shape, &t.values, crate::bundle::Encoding::F32))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HeadPart {
+        kind: HeadKind::TextCnn,
+        version: TEXT_CNN_HEAD_VERSION,
+        config: serde_json::to_value(config)
+            .map_err(|e| PredictError::HeadConfig(e.to_string()))?,
+        tensors,
+    })
+}
+
+impl Predictor {
+    /// Builds the predictor of a bundle with a head, on `device`.
+    pub fn from_bundle(bundle: &Bundle, device: &Device) -> Result<Self, PredictError> {
+        let head_part = bundle.head.as_ref().ok_or(BundleError::NoHead)?;
+        let head_config: TextCnnHeadConfig = serde_json::from_value(head_part.config.clone())
+            .map_err(|e| PredictError::HeadConfig(e.to_string()))?;
+        if head_config.embedding_dim != bundle.encoder.config.hidden_size {
+            return Err(PredictError::WidthMismatch {
+                expected: head_config.embedding_dim,
+                found: bundle.encoder.config.hidden_size,
+            });
+        }
+        let outputs = bundle.card.outputs.len();
+        if outputs != 0 && outputs != head_config.outputs {
+            return Err(PredictError::OutputCount {
+                card: outputs,
+                head: head_config.outputs,
+            });
+        }
+        let head = TextCnnHead::from_tensors(&head_config, &to_named(&head_part.tensors)?, device)?;
+        let find = |name: &str| {
+            bundle
+                .normalization
+                .iter()
+                .find(|n| n.name == name)
+                .cloned()
+        };
+        let embedding_norm = find(EMBEDDING_NORM);
+        let label_norm = find(LABEL_NORM);
+        for (stats, want) in [
+            (&embedding_norm, head_config.embedding_dim),
+            (&label_norm, head_config.outputs),
+        ] {
+            if let Some(stats) = stats
+                && stats.mean.len() != want
+            {
+                return Err(BundleError::Normalization {
+                    name: stats.name.clone(),
+                    reason: format!("{} values, expected {want}", stats.mean.len()),
+                }
+                .into());
+            }
+        }
+        Ok(Self {
+            card: bundle.card.clone(),
+            plan: bundle.segment_plan,
+            tokenizer: Dnabert2Tokenizer::from_json_bytes(&bundle.tokenizer_json)?,
+            encoder: bundle.load_encoder(device)?,
+            head,
+            head_config,
+            embedding_norm,
+            label_norm,
+            device: device.clone(),
+        })
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Output names, in order (`output_N` where the card names none).
+    pub fn output_names(&self) -> Vec<String> {
+        (0..self.head_config.outputs)
+            .map(|i| {
+                self.card
+                    .outputs
+                    .get(i)
+                    .map_or_else(|| format!("output_{}", i + 1), |o| o.name.clone())
+            })
+            .collect()
+    }
+
+    /// Applies the window, cuts segments and tokenizes them.
+    pub fn prepare(&self, residues: &str) -> Result<Prepared, PredictError> {
+        if self.head_config.extra_features > 0 {
+            return Err(PredictError::NeedsFeatures(self.head_config.extra_features));
+        }
+        let (fitted, segments) = self.plan.cut(residues)?;
+        let segments = segments
+            .into_iter()
+            .map(|segment| {
+                Ok(PreparedSegment {
+                    token_ids: self.tokenizer.encode(&fitted[segment.start..segment.end])?,
+                    segment,
+                })
+            })
+            .collect::<Result<Vec<_>, TokenizerError>>()?;
+        Ok(Prepared {
+            fitted_len: fitted.len(),
+            segments,
+        })
+    }
+
+    /// Segment embeddings of a batch of prepared segments → [batch, hidden] (on the device;
+    /// the caller reads it back).
+    pub fn embed_batch(&self, segments: &[PreparedSegment]) -> Result<Tensor<2>, PredictError> {
+        let ids: Vec<Vec<u32>> = segments.iter().map(|s| s.token_ids.clone()).collect();
+        Ok(self.encoder.embed_segments(&ids)?)
+    }
+
+    /// Head outputs in label units for several sets of segment embeddings of the same size:
+    /// `embeddings` [sets, segments, hidden] (host values, row-major) → one row per set.
+    fn head_values(
+        &self,
+        sets: usize,
+        segments: usize,
+        mut embeddings: Vec<f32>,
+    ) -> Result<Vec<Vec<f32>>, PredictError> {
+        let hidden = self.head_config.embedding_dim;
+        if let Some(norm) = &self.embedding_norm {
+            for row in embeddings.chunks_mut(hidden) {
+                for ((v, m), s) in row.iter_mut().zip(&norm.mean).zip(&norm.std) {
+                    *v = (*v - m) / s;
+                }
+            }
+        }
+        let x = Tensor::<3>::from_data(
+            TensorData::new(embeddings, [sets, segments, hidden]),
+            &self.device,
+        );
+        let out = self
+            .head
+            .forward(x, None)
+            .try_into_data()
+            .ok()
+            .and_then(|d| d.try_into_vec::<f32>().ok())
+            .ok_or_else(|| PredictError::Device("reading the head's output".into()))?;
+        let outputs = self.head_config.outputs;
+        Ok(out
+            .chunks(outputs)
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .map(|(i, &v)| match &self.label_norm {
+                        Some(norm) => v * norm.std[i] + norm.mean[i],
+                        None => v,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Runs the head on the segment embeddings (one host row per segment, in order) and,
+    /// if `explain`, once more per left-out segment.
+    pub fn finish(
+        &self,
+        embeddings: &[Vec<f32>],
+        prepared: &Prepared,
+        explain: bool,
+    ) -> Result<Prediction, PredictError> {
+        let n = embeddings.len();
+        let hidden = self.head_config.embedding_dim;
+        if let Some(row) = embeddings.iter().find(|r| r.len() != hidden) {
+            return Err(PredictError::WidthMismatch {
+                expected: hidden,
+                found: row.len(),
+            });
+        }
+        let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
+        let full = self.head_values(1, n, flat)?.remove(0);
+        let mut segments = Vec::new();
+        if explain && n > 1 {
+            // All leave-one-out sets in one batch: [n, n - 1, hidden].
+            let mut sets = Vec::with_capacity(n * (n - 1) * hidden);
+            for skip in 0..n {
+                for (i, row) in embeddings.iter().enumerate() {
+                    if i != skip {
+                        sets.extend_from_slice(row);
+                    }
+                }
+            }
+            let without = self.head_values(n, n - 1, sets)?;
+            for (p, w) in prepared.segments.iter().zip(without) {
+                segments.push(SegmentEffect {
+                    index: p.segment.index,
+                    start: p.segment.start,
+                    end: p.segment.end,
+                    delta: full.iter().zip(&w).map(|(f, w)| f - w).collect(),
+                });
+            }
+        }
+        let names = self.output_names();
+        let outputs = full
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| OutputValue {
+                name: names[i].clone(),
+                value,
+                percentile: self.card.outputs.get(i).and_then(|o| o.percentile(value)),
+            })
+            .collect();
+        Ok(Prediction { outputs, segments })
+    }
+
+    /// The whole pipeline, synchronously (native code): `batch` segments per encoder pass.
+    pub fn predict(
+        &self,
+        residues: &str,
+        batch: usize,
+        explain: bool,
+    ) -> Result<Prediction, PredictError> {
+        let prepared = self.prepare(residues)?;
+        let mut rows = Vec::with_capacity(prepared.segments.len());
+        for chunk in prepared.segments.chunks(batch.max(1)) {
+            let values = self
+                .embed_batch(chunk)?
+                .try_into_data()
+                .ok()
+                .and_then(|d| d.try_into_vec::<f32>().ok())
+                .ok_or_else(|| PredictError::Device("reading segment embeddings".into()))?;
+            rows.extend(
+                values
+                    .chunks(self.head_config.embedding_dim)
+                    .map(<[f32]>::to_vec),
+            );
+        }
+        self.finish(&rows, &prepared, explain)
+    }
+}

@@ -1,0 +1,306 @@
+//! The JavaScript API of the page (wasm32 only): parse input, load a bundle, predict with
+//! progress and cancellation, show tokens. `www/worker.js` is its only caller.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::tensor::Device;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::bundle::Bundle;
+use crate::predict::{PredictError, Prediction, Predictor};
+use crate::sequence::{ParseError, parse_text};
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[derive(Serialize)]
+struct JsRecord<'a> {
+    id: &'a str,
+    description: &'a str,
+    line: usize,
+    length: usize,
+    residues: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsParseError {
+    message: String,
+    record_index: Option<usize>,
+    record_id: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+impl From<&ParseError> for JsParseError {
+    fn from(e: &ParseError) -> Self {
+        Self {
+            message: e.to_string(),
+            record_index: e.record().map(|r| r.index),
+            record_id: e.record().map(|r| r.id.clone()),
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsParsed<'a> {
+    records: Vec<JsRecord<'a>>,
+    errors: Vec<JsParseError>,
+}
+
+/// Parses pasted text: `{records: [{id, description, line, length, residues}], errors:
+/// [{message, record_index, record_id, line, column}]}`.
+#[wasm_bindgen]
+pub fn parse_input(text: &str) -> Result<JsValue, JsError> {
+    let outcome = parse_text(text);
+    to_js(&JsParsed {
+        records: outcome
+            .records
+            .iter()
+            .map(|r| JsRecord {
+                id: &r.id,
+                description: &r.description,
+                line: r.line,
+                length: r.len(),
+                residues: &r.residues,
+            })
+            .collect(),
+        errors: outcome.errors.iter().map(JsParseError::from).collect(),
+    })
+}
+
+/// Asks the running prediction to stop at its next segment batch.
+#[wasm_bindgen]
+pub fn cancel() {
+    CANCEL.store(true, Ordering::SeqCst);
+}
+
+/// Lets the worker's event loop run (so a `cancel` message can arrive): a macrotask yield.
+async fn yield_to_event_loop() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match set_timeout {
+            Some(f) => {
+                let _ = f.call2(&global, &resolve, &JsValue::from(0));
+            }
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[derive(Serialize)]
+struct JsOutput {
+    name: String,
+    label: String,
+    unit: String,
+    transform: String,
+    meaning: String,
+}
+
+#[derive(Serialize)]
+struct JsTimings {
+    total_ms: f64,
+    encoder_ms: f64,
+    head_ms: f64,
+}
+
+#[derive(Serialize)]
+struct JsPrediction<'a> {
+    id: &'a str,
+    length: usize,
+    #[serde(flatten)]
+    prediction: &'a Prediction,
+    timings: JsTimings,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+        .ok()
+        .and_then(|p| {
+            let now = js_sys::Reflect::get(&p, &JsValue::from_str("now")).ok()?;
+            now.dyn_into::<js_sys::Function>()
+                .ok()?
+                .call0(&p)
+                .ok()?
+                .as_f64()
+        })
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// A model loaded from a bundle, on WebGPU or on the CPU.
+#[wasm_bindgen]
+pub struct WebPredictor {
+    predictor: Predictor,
+    backend: String,
+}
+
+#[wasm_bindgen]
+impl WebPredictor {
+    /// Loads a bundle. `backend`: `"webgpu"`, `"cpu"` or `"auto"` (WebGPU when the browser
+    /// gives an adapter, else the CPU).
+    pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebPredictor, JsError> {
+        let bundle = Bundle::from_bytes(&bytes).map_err(|e| JsError::new(&e.to_string()))?;
+        let (device, backend) = match backend.as_str() {
+            "cpu" => (Device::flex(), "cpu".to_string()),
+            "webgpu" => (webgpu_device().await?, "webgpu".to_string()),
+            _ => match webgpu_device().await {
+                Ok(device) => (device, "webgpu".to_string()),
+                Err(_) => (Device::flex(), "cpu".to_string()),
+            },
+        };
+        let predictor =
+            Predictor::from_bundle(&bundle, &device).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(WebPredictor { predictor, backend })
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The model card.
+    pub fn card(&self) -> Result<JsValue, JsError> {
+        to_js(&self.predictor.card)
+    }
+
+    /// What each output is: `[{name, label, unit, transform, meaning}]`.
+    pub fn outputs(&self) -> Result<JsValue, JsError> {
+        let names = self.predictor.output_names();
+        let outputs: Vec<JsOutput> = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| match self.predictor.card.outputs.get(i) {
+                Some(o) => JsOutput {
+                    name,
+                    label: o.label.name.clone(),
+                    unit: o.label.unit.clone(),
+                    transform: o.label.transform.clone(),
+                    meaning: o.meaning.clone(),
+                },
+                None => JsOutput {
+                    label: name.clone(),
+                    name,
+                    unit: String::new(),
+                    transform: String::new(),
+                    meaning: String::new(),
+                },
+            })
+            .collect();
+        to_js(&outputs)
+    }
+
+    /// Predicts one sequence (normalised residues from `parse_input`), calling
+    /// `on_progress(done, total)` after each batch of segments. Rejects with "cancelled"
+    /// after `cancel()`.
+    pub async fn predict(
+        &self,
+        id: String,
+        residues: String,
+        explain: bool,
+        on_progress: js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        CANCEL.store(false, Ordering::SeqCst);
+        let started = now_ms();
+        let p = &self.predictor;
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let prepared = p.prepare(&residues).map_err(err)?;
+        let total = prepared.segments.len();
+        let hidden = p.head_config.embedding_dim;
+        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(total);
+        // Small batches keep progress and cancellation responsive.
+        let batch = if self.backend == "webgpu" { 4 } else { 2 };
+        let _ = on_progress.call2(
+            &JsValue::NULL,
+            &JsValue::from(0),
+            &JsValue::from(total as u32),
+        );
+        for chunk in prepared.segments.chunks(batch) {
+            yield_to_event_loop().await;
+            if CANCEL.load(Ordering::SeqCst) {
+                return Err(JsError::new("cancelled"));
+            }
+            let data = p
+                .embed_batch(chunk)
+                .map_err(err)?
+                .into_data_async()
+                .await
+                .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
+            let values = data
+                .try_into_vec::<f32>()
+                .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
+            rows.extend(values.chunks(hidden).map(<[f32]>::to_vec));
+            let _ = on_progress.call2(
+                &JsValue::NULL,
+                &JsValue::from(rows.len() as u32),
+                &JsValue::from(total as u32),
+            );
+        }
+        let encoded = now_ms();
+        let prediction = p.finish(&rows, &prepared, explain).map_err(err)?;
+        let finished = now_ms();
+        to_js(&JsPrediction {
+            id: &id,
+            length: residues.len(),
+            prediction: &prediction,
+            timings: JsTimings {
+                total_ms: finished - started,
+                encoder_ms: encoded - started,
+                head_ms: finished - encoded,
+            },
+        })
+    }
+
+    /// The BPE tokens of bases `start..end` of `residues`: `[{id, text, start, end}]`.
+    pub fn tokens(&self, residues: &str, start: usize, end: usize) -> Result<JsValue, JsError> {
+        let fitted = self
+            .predictor
+            .plan
+            .fit(residues)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let end = end.min(fitted.len());
+        let start = start.min(end);
+        let tokens = self
+            .predictor
+            .tokenizer
+            .encode_tokens(&fitted[start..end])
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&tokens)
+    }
+}
+
+thread_local! {
+    /// WebGPU can be initialised once per page: later bundles reuse the device.
+    static GPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+async fn webgpu_device() -> Result<Device, JsError> {
+    if let Some(device) = GPU.with(|g| g.borrow().clone()) {
+        return Ok(device);
+    }
+    let has_gpu = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
+        .ok()
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("gpu")).ok())
+        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null());
+    if !has_gpu {
+        return Err(JsError::new("WebGPU is not available in this browser"));
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| JsError::new(&format!("no WebGPU adapter: {e}")))?;
+    GPU.with(|g| *g.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
