@@ -68,10 +68,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
                     eprintln!(
                         "{}: record {} (\"{}\"), line {}: {err}",
                         args.fasta.display(),
-                        records
-                            .iter()
-                            .position(|r| std::ptr::eq(r, record))
-                            .map_or(0, |i| i + 1),
+                        index + 1,
                         record.id,
                         record.line
                     )
