@@ -1,6 +1,8 @@
 //! The real-size DNABERT-2-117M path without the real weights: random init, save in the
 //! official layout (`bert.*` keys, PyTorch layout, safetensors), load back through the
 //! folder loader, and embed a 2,000 bp segment.
+// Reads model folders from disk: native only.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Loading malformed model folders fails with an error that says what is wrong, never a
 //! panic. Each folder is derived from the golden checkpoint in a temp dir.
+// Reads model folders from disk: native only.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The encoder against outputs of the original DNABERT-2 code (`tests/fixtures/`), on
 //! the CPU (Flex) backend. `tests/encoder_parity_wgpu.rs` runs the same check on wgpu.
+// Reads model folders from disk: native only.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The golden parity check of `encoder_parity.rs`, on burn's wgpu backend. Skipped, with
 //! a message, where no wgpu adapter exists. One test per process: wgpu is initialised
 //! once.
+// Reads model folders from disk: native only.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
