@@ -12,6 +12,10 @@ log "prerequisites"
 # shellcheck source=tests/prereqs.sh
 source tests/prereqs.sh
 ensure_wasm_tools
+# Mesa's lavapipe gives wgpu a Vulkan adapter on machines without a GPU, so the wgpu
+# parity tests run instead of skipping.
+ensure_apt mesa-vulkan-drivers libvulkan1
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

@@ -43,25 +43,25 @@ pub struct PretrainArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Hidden size of the encoder.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = positive)]
     pub hidden: usize,
     /// Number of encoder layers.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = positive)]
     pub layers: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = positive)]
     pub heads: usize,
     /// Intermediate (gated MLP) size; defaults to 4 × hidden.
     #[arg(long)]
     pub intermediate: Option<usize>,
     /// Crop length in bp (about 4.5 bp per BPE token).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = positive)]
     pub crop_bp: usize,
     /// Crops per optimisation step.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = positive)]
     pub batch: usize,
     /// Total optimisation steps.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = positive)]
     pub steps: usize,
     /// Warm-up steps.
     #[arg(long, default_value_t = 100)]
@@ -79,10 +79,10 @@ pub struct PretrainArgs {
     #[arg(long, default_value_t = 20)]
     pub heldout_per_mille: u64,
     /// Held-out crops scored at each evaluation.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = positive)]
     pub eval_crops: usize,
     /// Evaluate and checkpoint every this many steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = positive)]
     pub checkpoint_every: usize,
     /// Random seed (crops, masks, initialisation).
     #[arg(long, default_value_t = 1)]
@@ -93,6 +93,15 @@ pub struct PretrainArgs {
     /// Stop after this many seconds (a checkpoint is written first); resume later.
     #[arg(long)]
     pub max_seconds: Option<u64>,
+}
+
+/// A whole number of at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What resuming needs beyond the weights and the optimiser.
@@ -418,7 +427,10 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         let out_of_time = args
             .max_seconds
             .is_some_and(|limit| started.elapsed().as_secs() >= limit);
-        if state.step % args.checkpoint_every == 0 || state.step == args.steps || out_of_time {
+        if state.step.is_multiple_of(args.checkpoint_every)
+            || state.step == args.steps
+            || out_of_time
+        {
             state
                 .train_log
                 .push((state.step, window_loss / window_steps as f64));
