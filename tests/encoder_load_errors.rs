@@ -33,7 +33,7 @@ fn load_err(dir: &Path) -> LoadError {
 
 fn issues(err: &LoadError) -> Vec<TensorIssue> {
     match err {
-        LoadError::Weights { source, .. } => source.0.clone(),
+        LoadError::Weights { mismatch, .. } => mismatch.0.clone(),
         other => panic!("expected a tensor mismatch, got: {other}"),
     }
 }

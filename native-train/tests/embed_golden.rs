@@ -125,3 +125,38 @@ fn embed_reports_a_missing_model_folder() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("config.json"), "{stderr}");
 }
+
+#[test]
+fn embed_lists_every_tensor_that_does_not_fit_the_config_once() {
+    let dir = temp_file("narrow-mlp");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let config = std::fs::read_to_string(golden_dir().join("config.json")).expect("read");
+    let config = config.replace("\"intermediate_size\": 128", "\"intermediate_size\": 100");
+    std::fs::write(dir.join("config.json"), config).expect("write");
+    std::fs::copy(
+        golden_dir().join("pytorch_model.bin"),
+        dir.join("pytorch_model.bin"),
+    )
+    .expect("copy");
+    let output = Command::new(env!("CARGO_BIN_EXE_texcnn"))
+        .arg("embed")
+        .arg("--model")
+        .arg(&dir)
+        .arg("--fasta")
+        .arg(golden_dir().join("input.fa"))
+        .arg("--out")
+        .arg(temp_file("never2.tsv"))
+        .output()
+        .expect("texcnn runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = "the checkpoint does not fit the DNABERT-2 config (4 problems):
+  wrong shape for bert.encoder.layer.0.mlp.gated_layers.weight: expected [200, 64], found [256, 64]
+  wrong shape for bert.encoder.layer.0.mlp.wo.weight: expected [64, 100], found [64, 128]
+  wrong shape for bert.encoder.layer.1.mlp.gated_layers.weight: expected [200, 64], found [256, 64]
+  wrong shape for bert.encoder.layer.1.mlp.wo.weight: expected [64, 100], found [64, 128]
+";
+    assert!(stderr.ends_with(expected), "{stderr}");
+    assert_eq!(stderr.matches("wrong shape").count(), 4, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
