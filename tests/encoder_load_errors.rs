@@ -31,7 +31,7 @@ fn load_err(dir: &Path) -> LoadError {
 
 fn issues(err: &LoadError) -> Vec<TensorIssue> {
     match err {
-        LoadError::Weights { source, .. } => source.0.clone(),
+        LoadError::Weights { mismatch, .. } => mismatch.0.clone(),
         other => panic!("expected a tensor mismatch, got: {other}"),
     }
 }
@@ -247,4 +247,42 @@ fn a_bad_config_is_named() {
     let err = load_err(&dir);
     assert!(matches!(err, LoadError::Config { .. }), "{err}");
     assert!(err.to_string().contains("vocab_size"), "{err}");
+}
+
+#[test]
+fn corrupted_pytorch_bytes_give_an_error_or_a_model_never_a_panic() {
+    let original = std::fs::read(common::golden_dir().join(PYTORCH_FILE)).expect("read");
+    // Deterministic spread of positions: zip headers, the pickle, tensor data, the
+    // central directory at the end.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let dir = common::temp_dir("corrupted-bin");
+    std::fs::copy(
+        common::golden_dir().join(CONFIG_FILE),
+        dir.join(CONFIG_FILE),
+    )
+    .expect("copy");
+    for round in 0..60 {
+        let mut bytes = original.clone();
+        for _ in 0..4 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let at = if round % 2 == 0 {
+                // Half the rounds hit the first and last 4 KiB, where the structure is.
+                let span = 4096.min(bytes.len());
+                let offset = (state >> 33) as usize % span;
+                if round % 4 == 0 {
+                    offset
+                } else {
+                    bytes.len() - 1 - offset
+                }
+            } else {
+                (state >> 33) as usize % bytes.len()
+            };
+            bytes[at] ^= (state >> 24) as u8 | 1;
+        }
+        std::fs::write(dir.join(PYTORCH_FILE), &bytes).expect("write");
+        // Either outcome is fine; a panic fails the test.
+        let _ = load_hf_folder(&dir, &Device::flex());
+    }
 }

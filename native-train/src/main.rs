@@ -7,7 +7,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod bundle_cmd;
+mod embed;
 mod input;
+mod standin;
 mod tokenize;
 
 #[derive(Parser, Debug)]
@@ -65,6 +67,8 @@ enum Command {
         /// The bundle.
         file: PathBuf,
     },
+    /// Embed every FASTA record with a DNABERT-2 encoder (mean of the last hidden layer).
+    Embed(embed::EmbedArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
             bundle_cmd::import(&hf_dir, &out, quantize, name, plan)
         }
         Command::Inspect { file } => bundle_cmd::inspect(&file),
+        Command::Embed(args) => embed::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -100,12 +100,23 @@ impl CheckpointTensor {
 
     /// An `f32` tensor held in memory.
     pub fn from_f32(shape: Vec<usize>, values: Vec<f32>) -> Self {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Self::from_tensor_data(TensorData::new(values, shape))
+    }
+
+    /// A tensor held in memory, stored as `f32`.
+    pub fn from_tensor_data(data: TensorData) -> Self {
+        let data = if data.dtype() == DType::F32 {
+            data
+        } else {
+            data.convert_dtype(DType::F32)
+        };
+        let shape = data.shape().to_vec();
+        let bytes = data.as_bytes().to_vec();
         Self::lazy(Ok(ElementType::F32), shape, move || Ok(bytes.clone()))
     }
 
-    /// Reads the values as `f32`, converting from the stored element type.
-    pub fn to_f32(&self) -> Result<Vec<f32>, String> {
+    /// Reads the values, converted to `f32`, with their shape.
+    pub fn to_tensor_data(&self) -> Result<TensorData, String> {
         let dtype = self
             .dtype
             .clone()
@@ -121,16 +132,19 @@ impl CheckpointTensor {
                 count * dtype.size()
             ));
         }
-        if dtype == ElementType::F32 {
-            return Ok(bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect());
-        }
-        TensorData::from_bytes_vec(bytes, self.shape.clone(), dtype.burn_dtype())
-            .convert_dtype(DType::F32)
+        let data = TensorData::from_bytes_vec(bytes, self.shape.clone(), dtype.burn_dtype());
+        Ok(if dtype == ElementType::F32 {
+            data
+        } else {
+            data.convert_dtype(DType::F32)
+        })
+    }
+
+    /// Reads the values as `f32`, converting from the stored element type.
+    pub fn to_f32(&self) -> Result<Vec<f32>, String> {
+        self.to_tensor_data()?
             .try_into_vec::<f32>()
-            .map_err(|err| format!("cannot convert {dtype:?} to f32: {err:?}"))
+            .map_err(|err| format!("cannot read as f32: {err:?}"))
     }
 }
 
@@ -245,7 +259,7 @@ impl Checkpoint {
         }
         let mut header = serde_json::Value::Object(header).to_string().into_bytes();
         // The format asks for the data to start 8-byte aligned; pad the header with spaces.
-        while header.len() % 8 != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(b' ');
         }
         let mut out = Vec::with_capacity(8 + header.len() + data.len());

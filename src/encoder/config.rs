@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub enum ConfigError {
     /// The text is not JSON, or a required field is missing or has the wrong type.
     #[error("config.json is not a valid DNABERT-2 config: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// The fields parse but describe a model this encoder cannot build.
     #[error("config.json: {0}")]
     Invalid(String),
@@ -71,7 +71,7 @@ impl Dnabert2Config {
 
     /// Parses and checks the text of a `config.json`.
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = serde_json::from_str(text)?;
+        let config: Self = serde_json::from_str(text).map_err(ConfigError::Json)?;
         config.validate()?;
         Ok(config)
     }
@@ -102,7 +102,7 @@ impl Dnabert2Config {
                 return Err(ConfigError::Invalid(format!("{name} must be positive")));
             }
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(ConfigError::Invalid(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads

@@ -33,20 +33,20 @@ pub enum LoadError {
         expected: String,
     },
     /// A file exists but cannot be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (also in the message, so not chained as a source).
+        error: std::io::Error,
     },
     /// `config.json` is not a usable DNABERT-2 config.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Config {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        source: ConfigError,
+        error: ConfigError,
     },
     /// The weights file is not a readable checkpoint (truncated, corrupt, another format).
     #[error("{path}: not a readable checkpoint: {reason}")]
@@ -57,12 +57,12 @@ pub enum LoadError {
         reason: String,
     },
     /// The checkpoint is readable but does not fit the config.
-    #[error("{path}: {source}")]
+    #[error("{path}: {mismatch}")]
     Weights {
         /// The file.
         path: PathBuf,
         /// Every tensor that is missing, unexpected or wrongly shaped.
-        source: WeightsMismatch,
+        mismatch: WeightsMismatch,
     },
 }
 
@@ -92,9 +92,9 @@ pub fn load_hf_folder(dir: &Path, device: &Device) -> Result<LoadedModel, LoadEr
         });
     }
     let text = read_to_string(&config_path)?;
-    let config = Dnabert2Config::from_json_str(&text).map_err(|source| LoadError::Config {
+    let config = Dnabert2Config::from_json_str(&text).map_err(|error| LoadError::Config {
         path: config_path.clone(),
-        source,
+        error,
     })?;
 
     let tokenizer_path = dir.join(TOKENIZER_FILE);
@@ -121,10 +121,10 @@ pub fn load_hf_folder(dir: &Path, device: &Device) -> Result<LoadedModel, LoadEr
     };
 
     let encoder =
-        Dnabert2Encoder::from_checkpoint(&config, &checkpoint, device).map_err(|source| {
+        Dnabert2Encoder::from_checkpoint(&config, &checkpoint, device).map_err(|mismatch| {
             LoadError::Weights {
                 path: weights_path.clone(),
-                source,
+                mismatch,
             }
         })?;
     Ok(LoadedModel {
@@ -136,16 +136,16 @@ pub fn load_hf_folder(dir: &Path, device: &Device) -> Result<LoadedModel, LoadEr
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
-    std::fs::read(path).map_err(|source| LoadError::Io {
+    std::fs::read(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
 fn read_to_string(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    std::fs::read_to_string(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 

@@ -62,7 +62,7 @@ pub struct BertEmbeddings {
     pub word_embeddings: Embedding,
     /// `token_type_embeddings.weight` [type_vocab, hidden]; only row 0 is used.
     pub token_type_embeddings: Embedding,
-    /// `LayerNorm.{weight,bias}` [hidden]
+    /// `LayerNorm.{weight,bias}` `[hidden]`
     pub layer_norm: LayerNorm,
 }
 
@@ -163,7 +163,7 @@ impl BertUnpadSelfAttention {
 pub struct BertSelfOutput {
     /// `dense.{weight,bias}`: hidden → hidden
     pub dense: Linear,
-    /// `LayerNorm.{weight,bias}` [hidden]
+    /// `LayerNorm.{weight,bias}` `[hidden]`
     pub layer_norm: LayerNorm,
 }
 
@@ -192,7 +192,7 @@ pub struct BertGatedLinearUnitMlp {
     pub gated_layers: Linear,
     /// `wo.{weight,bias}`: intermediate → hidden
     pub wo: Linear,
-    /// `layernorm.{weight,bias}` [hidden]
+    /// `layernorm.{weight,bias}` `[hidden]`
     pub layernorm: LayerNorm,
     intermediate_size: usize,
 }
@@ -353,7 +353,6 @@ impl Dnabert2Encoder {
         let layer = (0..config.num_hidden_layers)
             .map(|n| BertLayer::load(&mut w, &format!("{root}.encoder.layer.{n}"), config))
             .collect();
-        debug_assert!(w.device() == device);
         w.finish()?;
         Ok(Self {
             embeddings,

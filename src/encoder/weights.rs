@@ -110,12 +110,8 @@ impl<'a> WeightReader<'a> {
         }
     }
 
-    pub(crate) fn device(&self) -> &Device {
-        &self.device
-    }
-
-    /// Values of `name` (row-major, PyTorch layout), or `None` after recording why not.
-    fn values(&mut self, name: &str, expected: &[usize]) -> Option<Vec<f32>> {
+    /// Values of `name` (PyTorch layout, `f32`), or `None` after recording why not.
+    fn values(&mut self, name: &str, expected: &[usize]) -> Option<TensorData> {
         self.used.insert(name.to_string());
         let Some(tensor) = self.checkpoint.tensors.get(name) else {
             self.issues.push(TensorIssue::Missing {
@@ -132,8 +128,8 @@ impl<'a> WeightReader<'a> {
             });
             return None;
         }
-        match tensor.to_f32() {
-            Ok(values) => Some(values),
+        match tensor.to_tensor_data() {
+            Ok(data) => Some(data),
             Err(reason) => {
                 self.issues.push(TensorIssue::Unreadable {
                     name: name.to_string(),
@@ -147,7 +143,7 @@ impl<'a> WeightReader<'a> {
     /// The tensor `name` with shape `shape`.
     pub(crate) fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
         match self.values(name, &shape) {
-            Some(values) => Tensor::from_data(TensorData::new(values, shape), &self.device),
+            Some(data) => Tensor::from_data(data, &self.device),
             None => Tensor::zeros(shape, &self.device),
         }
     }
@@ -157,10 +153,7 @@ impl<'a> WeightReader<'a> {
     pub(crate) fn linear(&mut self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Linear {
         let name = format!("{prefix}.weight");
         let weight = match self.values(&name, &[d_out, d_in]) {
-            Some(values) => {
-                let transposed = transpose(&values, d_out, d_in);
-                Tensor::from_data(TensorData::new(transposed, [d_in, d_out]), &self.device)
-            }
+            Some(data) => Tensor::<2>::from_data(data, &self.device).transpose(),
             None => Tensor::zeros([d_in, d_out], &self.device),
         };
         let bias =
@@ -221,40 +214,28 @@ impl WeightWriter {
         }
     }
 
-    fn put(&mut self, name: String, shape: Vec<usize>, values: Vec<f32>) {
-        self.checkpoint
-            .tensors
-            .insert(name, CheckpointTensor::from_f32(shape, values));
-    }
-
-    fn read<const D: usize>(&mut self, name: &str, tensor: Tensor<D>) -> Option<Vec<f32>> {
-        let values = tensor
-            .try_into_data()
-            .map_err(|err| format!("{err:?}"))
-            .and_then(|data| data.try_into_vec::<f32>().map_err(|err| format!("{err:?}")));
-        match values {
-            Ok(values) => Some(values),
+    /// Reads `tensor` back from the device and stores it as `name`.
+    fn put<const D: usize>(&mut self, name: String, tensor: Tensor<D>) {
+        match tensor.try_into_data() {
+            Ok(data) => {
+                self.checkpoint
+                    .tensors
+                    .insert(name, CheckpointTensor::from_tensor_data(data));
+            }
             Err(err) => {
                 self.error
                     .get_or_insert_with(|| format!("cannot read {name} from the device: {err}"));
-                None
             }
         }
     }
 
     pub(crate) fn tensor<const D: usize>(&mut self, name: &str, tensor: &Tensor<D>) {
-        let shape = tensor.dims().to_vec();
-        if let Some(values) = self.read(name, tensor.clone()) {
-            self.put(name.to_string(), shape, values);
-        }
+        self.put(name.to_string(), tensor.clone());
     }
 
+    /// Back to PyTorch's `[d_out, d_in]` weight layout.
     pub(crate) fn linear(&mut self, prefix: &str, linear: &Linear) {
-        let name = format!("{prefix}.weight");
-        let [d_in, d_out] = linear.weight.dims();
-        if let Some(values) = self.read(&name, linear.weight.val()) {
-            self.put(name, vec![d_out, d_in], transpose(&values, d_in, d_out));
-        }
+        self.put(format!("{prefix}.weight"), linear.weight.val().transpose());
         if let Some(bias) = &linear.bias {
             self.tensor(&format!("{prefix}.bias"), &bias.val());
         }
@@ -272,28 +253,9 @@ impl WeightWriter {
     }
 }
 
-/// Row-major `[rows, cols]` to row-major `[cols, rows]`.
-fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; values.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn transpose_swaps_rows_and_columns() {
-        assert_eq!(
-            transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3),
-            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
-        );
-    }
 
     #[test]
     fn mismatch_lists_every_issue_with_shapes() {
