@@ -294,7 +294,7 @@ struct PayloadWriter {
 impl PayloadWriter {
     fn push(&mut self, data: &[u8]) -> SectionRef {
         // 8-byte alignment keeps every section's offset a multiple of any element size.
-        while self.bytes.len() % 8 != 0 {
+        while !self.bytes.len().is_multiple_of(8) {
             self.bytes.push(0);
         }
         let offset = self.bytes.len() as u64;
