@@ -47,7 +47,7 @@ fn import_writes_the_fixture_and_inspect_describes_it() {
     for expected in [
         "texcnn bundle, format version 1, 542882 bytes (0.54 MB)",
         "name:        dnabert2-golden-tiny",
-        "label:       none (encoder only)",
+        "outputs:     none (encoder only)",
         "segments:    2000 bp, stride 500 bp, window 10500 bp (Exact)",
         "encoder:     DNABERT-2, hidden 64, 2 layers, 4 heads, intermediate 128, vocab 4096; 345472 parameters in 26 tensors",
         "int8 per row      9 tensors,      344064 parameters",
