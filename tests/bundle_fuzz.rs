@@ -160,3 +160,64 @@ proptest! {
         let _ = load(&resealed);
     }
 }
+
+/// JSON pointers to every leaf of `value`.
+fn leaves(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                leaves(v, format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                leaves(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => out.push(at),
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        any::<u64>().prop_map(|v| json!(v)),
+        (0u64..1_000_000).prop_map(|v| json!(v)),
+        any::<i64>().prop_map(|v| json!(v)),
+        any::<f64>().prop_map(|v| json!(v)),
+        Just(json!(0)),
+        Just(json!(null)),
+        Just(json!("")),
+        Just(json!([])),
+        Just(json!({"kind": "int8", "block": 0})),
+        Just(json!([0, 0])),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn manifest_fields_set_to_anything_never_panic(
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), json_value()), 1..4),
+    ) {
+        // Any field of the manifest (offsets, lengths, shapes, encodings, config sizes,
+        // versions) replaced by any JSON value, re-sealed with a correct checksum.
+        let original = valid_bundle();
+        let parts = container::read(&original).expect("valid");
+        let mut manifest: serde_json::Value =
+            serde_json::from_slice(parts.manifest).expect("JSON");
+        let mut paths = Vec::new();
+        leaves(&manifest, String::new(), &mut paths);
+        for (index, value) in picks {
+            let path = index.get(&paths);
+            if let Some(slot) = manifest.pointer_mut(path) {
+                *slot = value;
+            }
+        }
+        let bytes = container::write(
+            &serde_json::to_vec(&manifest).expect("JSON"),
+            parts.payload,
+        );
+        let _ = load(&bytes);
+    }
+}

@@ -151,4 +151,23 @@ fn fixtures_are_what_import_writes_and_f32_is_identical_to_the_folder() {
         direct,
         "f32 bundle must be bit-identical"
     );
+
+    // f16 storage (no fixture): close to f32, by the same measure as int8.
+    let card = ModelCard::imported_encoder("f16", "tests/fixtures/dnabert2_golden_tiny");
+    let f16 = import_hf_folder(
+        &dir,
+        card,
+        SegmentPlan::texcnn_xpresso(),
+        &Precision::F16.plan(),
+    )
+    .expect("imports")
+    .to_bytes()
+    .expect("serialises");
+    let min_cosine = embed(&f16)
+        .iter()
+        .zip(&direct)
+        .map(|(a, b)| cosine(a, b))
+        .fold(1f64, f64::min);
+    println!("f16 vs f32: min cosine {min_cosine:.7}");
+    assert!(min_cosine >= MIN_INT8_COSINE, "f16 min cosine {min_cosine}");
 }
