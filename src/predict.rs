@@ -108,7 +108,10 @@ pub struct Predictor {
     pub head_config: TextCnnHeadConfig,
     embedding_norm: Option<NormStats>,
     label_norm: Option<NormStats>,
+    /// Where the encoder runs.
     device: Device,
+    /// Where the head runs (always the CPU).
+    head_device: Device,
 }
 
 fn to_named(tensors: &[StoredTensor]) -> Result<Vec<NamedTensor>, BundleError> {
@@ -159,7 +162,11 @@ impl Predictor {
                 head: head_config.outputs,
             });
         }
-        let head = TextCnnHead::from_tensors(&head_config, &to_named(&head_part.tensors)?, device)?;
+        // The head is a few thousand multiply-adds per gene: it always runs on the CPU, so
+        // its output is read back synchronously on every backend (WebGPU cannot).
+        let head_device = Device::flex();
+        let head =
+            TextCnnHead::from_tensors(&head_config, &to_named(&head_part.tensors)?, &head_device)?;
         let find = |name: &str| {
             bundle
                 .normalization
@@ -193,10 +200,11 @@ impl Predictor {
             embedding_norm,
             label_norm,
             device: device.clone(),
+            head_device,
         })
     }
 
-    /// The device the model runs on.
+    /// The device the encoder runs on.
     pub fn device(&self) -> &Device {
         &self.device
     }
@@ -259,7 +267,7 @@ impl Predictor {
         }
         let x = Tensor::<3>::from_data(
             TensorData::new(embeddings, [sets, segments, hidden]),
-            &self.device,
+            &self.head_device,
         );
         let out = self
             .head

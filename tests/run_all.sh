@@ -16,6 +16,9 @@ ensure_wasm_tools
 # parity tests run instead of skipping.
 ensure_apt mesa-vulkan-drivers libvulkan1
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+# Real headless Chromium for the WebGPU tests (tests/webgpu_browser.rs; flags in webdriver.json).
+ensure_apt chromium chromium-driver
+export CHROMEDRIVER=/usr/bin/chromedriver
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
