@@ -7,6 +7,8 @@
 //! returns values and typed errors. It compiles natively and for `wasm32-unknown-unknown`.
 
 pub mod bundle;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod device;
 pub mod encoder;
 pub mod head;
 pub mod predict;

@@ -15,14 +15,10 @@ const BACKEND_TOLERANCE: f32 = 1e-4;
 
 #[test]
 fn int8_bundle_loads_on_wgpu_and_matches_flex() {
-    let device = match std::panic::catch_unwind(|| Device::wgpu_options().init()) {
-        Ok(Ok(device)) => device,
-        Ok(Err(err)) => {
-            eprintln!("SKIPPED: no wgpu adapter ({err})");
-            return;
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: wgpu initialisation panicked (no usable adapter)");
+    let device = match texcnn::device::wgpu() {
+        Ok(device) => device,
+        Err(err) => {
+            eprintln!("SKIPPED: {err}");
             return;
         }
     };

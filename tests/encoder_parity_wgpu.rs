@@ -6,19 +6,12 @@
 
 mod common;
 
-use burn::tensor::Device;
-
 #[test]
 fn golden_hidden_states_and_mean_pooling_match_the_original_code_on_wgpu() {
-    // A missing adapter is reported as an error by `init`; some drivers panic instead.
-    let device = match std::panic::catch_unwind(|| Device::wgpu_options().init()) {
-        Ok(Ok(device)) => device,
-        Ok(Err(err)) => {
-            eprintln!("SKIPPED: no wgpu adapter ({err})");
-            return;
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: wgpu initialisation panicked (no usable adapter)");
+    let device = match texcnn::device::wgpu() {
+        Ok(device) => device,
+        Err(err) => {
+            eprintln!("SKIPPED: {err}");
             return;
         }
     };
