@@ -6,6 +6,10 @@
 //! The crate knows nothing about files, terminals or the DOM: it takes bytes and strings and
 //! returns values and typed errors. It compiles natively and for `wasm32-unknown-unknown`.
 
+pub mod kmer;
+pub mod metrics;
+pub mod ridge;
 pub mod segment;
 pub mod sequence;
+pub mod split;
 pub mod tokenizer;
