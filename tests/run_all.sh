@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm):
+# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm;
+# Debian's libhdf5-dev is installed here when missing):
 # installs what is missing, then fmt, clippy (host and wasm32), the native tests and the
 # wasm32 tests, and ends with one summary line over all test binaries.
 set -euo pipefail
@@ -10,6 +11,13 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 # --- prerequisites (idempotent) -------------------------------------------------------------
 log "prerequisites"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The h5 data loader (native-train, hdf5-metno) links the system HDF5 library.
+if ! pkg-config --exists hdf5 2>/dev/null; then
+    log "installing libhdf5-dev and pkg-config (Debian)"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libhdf5-dev pkg-config >/dev/null
+fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
