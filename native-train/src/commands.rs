@@ -295,3 +295,177 @@ pub fn evaluate(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Settings of `texcnn baseline onehot-cnn`.
+#[derive(Args, Debug, Clone)]
+pub struct CnnArgs {
+    /// Use this split file (else one is made with --split-seed and written to --out-dir).
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+    /// Seed of the split made when no --split is given.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    /// Training seeds (initialisation and batch order), e.g. 0-9; the split stays fixed.
+    #[arg(long, default_value = "0", value_parser = parse_seeds)]
+    pub seeds: std::vec::Vec<u64>,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Early stopping: epochs without a lower validation loss.
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Folder for the split file, predictions_seedN.tsv and train_log_seedN.tsv.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// `texcnn baseline onehot-cnn`.
+pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
+    use burn::tensor::Device;
+    use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
+    use texcnn_native::predictions::Prediction;
+    use texcnn_native::trainer::{self, TrainerConfig};
+
+    let dataset = load(data)?;
+    let length = dataset.examples[0].sequence.len();
+    if let Some(e) = dataset.examples.iter().find(|e| e.sequence.len() != length) {
+        bail!(
+            "the one-hot CNN needs one sequence length: \"{}\" is {} bp, \"{}\" is {length} bp",
+            e.id,
+            e.sequence.len(),
+            dataset.examples[0].id
+        );
+    }
+    let (split, split_path) = match &args.split {
+        Some(path) => (SplitFile::read(path)?, path.clone()),
+        None => {
+            let split = texcnn_native::split_file::make_split(
+                &dataset,
+                args.split_seed,
+                SplitFractions::default(),
+            )?;
+            let path = args
+                .out_dir
+                .join(format!("split_seed{}.json", args.split_seed));
+            split.write(&path)?;
+            (split, path)
+        }
+    };
+    eprintln!("{}", describe_split(&split));
+    let parts = split.assign(&dataset)?;
+    let indices = |part: Part| -> Vec<usize> {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p == Some(part))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (train_idx, valid_idx) = (indices(Part::Train), indices(Part::Valid));
+    let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
+    let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
+    let sequences: Vec<&str> = dataset
+        .examples
+        .iter()
+        .map(|e| e.sequence.as_str())
+        .collect();
+    let forward = |model: &OneHotCnn, batch: &[usize], device: &Device| {
+        let seqs: Vec<&str> = batch.iter().map(|&i| sequences[i]).collect();
+        model.forward(one_hot(&seqs, length, device))
+    };
+    let device = Device::flex();
+    for &seed in &args.seeds {
+        device.seed(seed);
+        let model = OneHotCnnConfig::new(length).init(&device.clone().autodiff())?;
+        let config = TrainerConfig {
+            max_epochs: args.epochs,
+            batch_size: args.batch_size,
+            learning_rate: args.lr,
+            patience: args.patience,
+            seed,
+        };
+        let mut log = String::from("epoch\ttrain_mse\tvalid_mse\tseconds\n");
+        let (best, report) = trainer::train(
+            model,
+            trainer::TrainData {
+                train: &train_idx,
+                valid: &valid_idx,
+                labels: &labels,
+            },
+            &config,
+            &device,
+            forward,
+            |e| {
+                eprintln!(
+                    "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                );
+                log.push_str(&format!(
+                    "{}\t{:.6}\t{:.6}\t{:.2}\n",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                ));
+            },
+        )?;
+        let pred = trainer::predict(
+            &best,
+            &all_idx,
+            args.batch_size,
+            (report.label_mean, report.label_std),
+            &device,
+            &forward,
+        );
+        let rows = all_idx
+            .iter()
+            .zip(pred)
+            .filter_map(|(&i, p)| {
+                parts[i].map(|part| Prediction {
+                    id: dataset.examples[i].id.clone(),
+                    part,
+                    label: labels[i],
+                    prediction: p,
+                })
+            })
+            .collect();
+        let file = PredictionFile {
+            meta: vec![
+                ("model".into(), "onehot-cnn (Xpresso-style)".into()),
+                ("data".into(), dataset.source.clone()),
+                ("label".into(), dataset.label_name.clone()),
+                ("split".into(), split_path.display().to_string()),
+                ("split_seed".into(), split.seed.to_string()),
+                ("seed".into(), seed.to_string()),
+                (
+                    "best_epoch".into(),
+                    format!(
+                        "{} of {} (valid MSE {:.4})",
+                        report.best_epoch,
+                        report.history.len(),
+                        report.best_valid_loss
+                    ),
+                ),
+                (
+                    "training".into(),
+                    format!(
+                        "Adam lr {}, batch {}, patience {}, max epochs {}",
+                        args.lr, args.batch_size, args.patience, args.epochs
+                    ),
+                ),
+            ],
+            rows,
+        };
+        let out = args.out_dir.join(format!("predictions_seed{seed}.tsv"));
+        file.write(&out)?;
+        std::fs::write(args.out_dir.join(format!("train_log_seed{seed}.tsv")), log)?;
+        let (p, l) = file.part(Part::Test);
+        eprintln!(
+            "{}: best epoch {}, test R² {}",
+            out.display(),
+            report.best_epoch,
+            texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

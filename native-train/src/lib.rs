@@ -4,5 +4,7 @@
 pub mod data;
 pub mod evaluate;
 pub mod kmer_ridge;
+pub mod onehot_cnn;
 pub mod predictions;
 pub mod split_file;
+pub mod trainer;

@@ -89,6 +89,14 @@ enum Baseline {
         #[arg(long)]
         out_dir: PathBuf,
     },
+    /// Xpresso-style one-hot CNN trained with MSE and Adam, early stopping on the validation
+    /// genes, best epoch kept; one run per training seed on one split.
+    OnehotCnn {
+        #[command(flatten)]
+        data: commands::DataArgs,
+        #[command(flatten)]
+        cnn: commands::CnnArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,6 +119,9 @@ fn main() -> ExitCode {
                     out_dir,
                 },
         } => commands::kmer_ridge(&data, split.as_deref(), &seeds, k, use_features, &out_dir),
+        Command::Baseline {
+            baseline: Baseline::OnehotCnn { data, cnn },
+        } => commands::onehot_cnn(&data, &cnn),
         Command::Evaluate {
             predictions,
             part,
