@@ -1,7 +1,9 @@
 //! An Xpresso-style one-hot CNN baseline (Agarwal and Shendure 2020): one-hot DNA → Conv1d
 //! (128 filters, width 6) → ReLU → max-pool 30 → Conv1d (32 filters, width 9) → ReLU → max-pool
-//! 10 → flatten → dense 64 → ReLU → dropout → dense 2 → ReLU → dropout → one output. Xpresso's
-//! own hyper-parameters; `N` is an all-zero column. All sequences of a run must have one length.
+//! 10 → flatten → dense 64 → ReLU → dropout → dense 2 → dropout → one output. Xpresso's own
+//! hyper-parameters, except that the 2-unit layer is linear (with a ReLU there, 3 of the first
+//! 5 training seeds collapsed to a constant prediction). `N` is an all-zero column. All
+//! sequences of a run must have one length.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -88,7 +90,8 @@ impl OneHotCnn {
         let h = self.pool2.forward(relu(self.conv2.forward(h)));
         let h: Tensor<2> = h.flatten(1, 2);
         let h = self.dropout.forward(relu(self.dense1.forward(h)));
-        let h = self.dropout.forward(relu(self.dense2.forward(h)));
+        // No ReLU on the 2-unit layer: with one, whole runs died (constant output) here.
+        let h = self.dropout.forward(self.dense2.forward(h));
         self.output.forward(h)
     }
 }
