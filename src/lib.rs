@@ -11,9 +11,13 @@ pub mod bundle;
 pub mod device;
 pub mod encoder;
 pub mod head;
+pub mod kmer;
+pub mod metrics;
 pub mod predict;
+pub mod ridge;
 pub mod segment;
 pub mod sequence;
+pub mod split;
 pub mod tokenizer;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm):
+# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm;
+# Debian's libhdf5-dev is installed here when missing):
 # installs what is missing, then fmt, clippy (host and wasm32), the native tests and the
 # wasm32 tests, and ends with one summary line over all test binaries.
 set -euo pipefail
@@ -19,6 +20,8 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # Real headless Chromium for the WebGPU tests (tests/webgpu_browser.rs; flags in webdriver.json).
 ensure_apt chromium chromium-driver
 export CHROMEDRIVER=/usr/bin/chromedriver
+# The h5 data loader (native-train, hdf5-metno) links the system HDF5 library.
+ensure_apt libhdf5-dev pkg-config
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT

@@ -93,7 +93,7 @@ pub fn random_crop<'a>(
     if chosen.len() <= len {
         return chosen;
     }
-    let start = rng.below(chosen.len() - len + 1);
+    let start = rng.below((chosen.len() - len + 1) as u64) as usize;
     &chosen[start..start + len]
 }
 
@@ -105,7 +105,11 @@ mod tests {
     fn heldout_is_stable_and_about_the_requested_share() {
         let mut rng = SplitMix64::new(3);
         let seqs: Vec<String> = (0..5000)
-            .map(|_| (0..50).map(|_| b"ACGT"[rng.below(4)] as char).collect())
+            .map(|_| {
+                (0..50)
+                    .map(|_| b"ACGT"[rng.below(4) as usize] as char)
+                    .collect()
+            })
             .collect();
         let held = seqs.iter().filter(|s| is_heldout(s, 20)).count();
         assert!((60..=140).contains(&held), "{held}");

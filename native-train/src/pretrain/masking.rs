@@ -3,6 +3,7 @@
 //! ordinary token, 10 % stay as they are. The model must predict the original token at
 //! every chosen position.
 
+pub use texcnn::split::SplitMix64;
 use texcnn::tokenizer::special;
 
 /// Share of tokens chosen for prediction.
@@ -10,35 +11,6 @@ pub const MASK_RATE: f64 = 0.15;
 
 /// First id of an ordinary (non-special) token in DNABERT-2's vocabulary.
 pub const FIRST_ORDINARY_ID: u32 = 5;
-
-/// A small deterministic generator (SplitMix64): reproducible masks from a seed, with no
-/// dependency whose stream could change between versions.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
 
 /// One masked sequence: the corrupted input and, per chosen position, the original id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +34,7 @@ pub fn mask_tokens(ids: &[u32], vocab_size: usize, rng: &mut SplitMix64) -> Mask
         }
     }
     if targets.is_empty() && !candidates.is_empty() {
-        let i = candidates[rng.below(candidates.len())];
+        let i = candidates[rng.below(candidates.len() as u64) as usize];
         targets.push((i, ids[i]));
     }
     let ordinary = vocab_size.saturating_sub(FIRST_ORDINARY_ID as usize).max(1);
@@ -71,7 +43,7 @@ pub fn mask_tokens(ids: &[u32], vocab_size: usize, rng: &mut SplitMix64) -> Mask
         if roll < 0.8 {
             input[i] = special::MASK;
         } else if roll < 0.9 {
-            input[i] = FIRST_ORDINARY_ID + rng.below(ordinary) as u32;
+            input[i] = FIRST_ORDINARY_ID + rng.below(ordinary as u64) as u32;
         }
     }
     Masked { input, targets }

@@ -1,0 +1,471 @@
+//! `texcnn split`, `texcnn baseline kmer-ridge` and `texcnn evaluate`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use texcnn::split::{Part, SplitFractions, count_parts};
+use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
+use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::data::table::{TableOptions, load_table};
+use texcnn_native::data::{Dataset, SourceKind, source_kind};
+use texcnn_native::evaluate::{scatter_svg, score_runs, summarize_runs};
+use texcnn_native::kmer_ridge::{self, KmerRidgeConfig};
+use texcnn_native::predictions::PredictionFile;
+use texcnn_native::split_file::SplitFile;
+
+/// Where the labelled data comes from.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data file: a TSV/CSV table with a sequence column, a FASTA file (with --labels), or an
+    /// Xpresso/TExCNN .h5 file.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Label column (tables; default "label"). Ignored for h5, whose label is `label`.
+    #[arg(long, default_value = "label")]
+    pub label: String,
+    /// Sequence column of a table.
+    #[arg(long, default_value = "sequence")]
+    pub sequence_column: String,
+    /// Gene id column (default: the first of gene_id, geneName, id, gene; else line_N).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Numeric feature columns of the table, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// For FASTA data: the label table to join by id.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// For FASTA data: keep only the part of the record id before this character.
+    #[arg(long)]
+    pub id_separator: Option<char>,
+    /// For h5 data: the window START..END of the promoter to use (default 3000..13500 for
+    /// 20,000 bp Xpresso promoters, else the whole promoter).
+    #[arg(long, value_parser = parse_range)]
+    pub h5_window: Option<(usize, usize)>,
+}
+
+fn parse_range(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("\"{s}\" is not START..END"))?;
+    let a = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad start in \"{s}\""))?;
+    let b = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad end in \"{s}\""))?;
+    Ok((a, b))
+}
+
+/// Parses `0-9`, `3` or `0,2,5`.
+pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let part = part.trim();
+        if let Some((a, b)) = part.split_once('-') {
+            let a: u64 = a
+                .parse()
+                .map_err(|_| format!("bad seed range \"{part}\""))?;
+            let b: u64 = b
+                .parse()
+                .map_err(|_| format!("bad seed range \"{part}\""))?;
+            if a > b {
+                return Err(format!("empty seed range \"{part}\""));
+            }
+            out.extend(a..=b);
+        } else {
+            out.push(part.parse().map_err(|_| format!("bad seed \"{part}\""))?);
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the data set and prints what was skipped.
+pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
+    let dataset = match source_kind(&args.data) {
+        SourceKind::H5 => load_h5(
+            &args.data,
+            &H5Options {
+                window: args.h5_window,
+            },
+        )?,
+        SourceKind::Fasta => {
+            let Some(labels) = &args.labels else {
+                bail!(
+                    "{}: a FASTA file needs --labels TABLE to join labels by id",
+                    args.data.display()
+                );
+            };
+            load_fasta_with_labels(
+                &args.data,
+                labels,
+                &FastaOptions {
+                    id_column: args.id_column.clone(),
+                    label_column: args.label.clone(),
+                    feature_columns: args.features.clone(),
+                    id_separator: args.id_separator,
+                },
+            )?
+        }
+        SourceKind::Table => load_table(
+            &args.data,
+            &TableOptions {
+                sequence_column: args.sequence_column.clone(),
+                label_column: args.label.clone(),
+                id_column: args.id_column.clone(),
+                feature_columns: args.features.clone(),
+            },
+        )?,
+    };
+    for err in &dataset.report.malformed {
+        eprintln!("malformed: {err}");
+    }
+    eprintln!(
+        "{}: {}",
+        dataset.source,
+        dataset.report.summary(dataset.examples.len())
+    );
+    if dataset.examples.is_empty() {
+        bail!("{}: no labelled example", dataset.source);
+    }
+    Ok(dataset)
+}
+
+fn describe_split(split: &SplitFile) -> String {
+    format!(
+        "seed {}: {} train, {} valid, {} test genes; {} duplicate sequences removed",
+        split.seed,
+        split.train.len(),
+        split.valid.len(),
+        split.test.len(),
+        split.duplicates_removed.len()
+    )
+}
+
+/// `texcnn split`.
+pub fn split(data: &DataArgs, seed: u64, out: &Path) -> anyhow::Result<ExitCode> {
+    let dataset = load(data)?;
+    let split = texcnn_native::split_file::make_split(&dataset, seed, SplitFractions::default())?;
+    split.write(out)?;
+    eprintln!("{}: {}", out.display(), describe_split(&split));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `texcnn baseline kmer-ridge`.
+pub fn kmer_ridge(
+    data: &DataArgs,
+    split_path: Option<&Path>,
+    seeds: &[u64],
+    k: usize,
+    use_features: bool,
+    out_dir: &Path,
+) -> anyhow::Result<ExitCode> {
+    let dataset = load(data)?;
+    let config = KmerRidgeConfig {
+        k,
+        use_features,
+        ..KmerRidgeConfig::default()
+    };
+    // One run per split: a given split file, or one split per seed (ridge is deterministic, so
+    // the repeated runs differ by their split).
+    let splits: Vec<(SplitFile, PathBuf)> = match split_path {
+        Some(path) => vec![(SplitFile::read(path)?, path.to_path_buf())],
+        None => seeds
+            .iter()
+            .map(|&seed| {
+                let split = texcnn_native::split_file::make_split(
+                    &dataset,
+                    seed,
+                    SplitFractions::default(),
+                )?;
+                let path = out_dir.join(format!("split_seed{seed}.json"));
+                split.write(&path)?;
+                Ok((split, path))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
+    for (split, split_path) in &splits {
+        let parts = split.assign(&dataset)?;
+        let counts = count_parts(parts.iter().flatten().copied());
+        eprintln!("{}", describe_split(split));
+        let run = kmer_ridge::run(&dataset, &parts, &config)
+            .with_context(|| format!("k-mer ridge on split {}", split_path.display()))?;
+        let file = PredictionFile {
+            meta: vec![
+                ("model".into(), format!("kmer-ridge k={k}")),
+                ("data".into(), dataset.source.clone()),
+                ("label".into(), dataset.label_name.clone()),
+                ("split".into(), split_path.display().to_string()),
+                ("seed".into(), split.seed.to_string()),
+                ("alpha".into(), format!("{}", run.model.alpha)),
+                (
+                    "genes".into(),
+                    format!(
+                        "{} train, {} valid, {} test",
+                        counts.get(&Part::Train).unwrap_or(&0),
+                        counts.get(&Part::Valid).unwrap_or(&0),
+                        counts.get(&Part::Test).unwrap_or(&0)
+                    ),
+                ),
+            ],
+            rows: run.predictions,
+        };
+        let out = out_dir.join(format!("predictions_seed{}.tsv", split.seed));
+        file.write(&out)?;
+        let (p, l) = file.part(Part::Test);
+        let s = texcnn::metrics::scores(&p, &l);
+        eprintln!(
+            "{}: alpha {} (chosen on valid), test R² {}",
+            out.display(),
+            run.model.alpha,
+            s.map_or("undefined".to_string(), |s| format!("{:.4}", s.r2))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `texcnn evaluate`.
+pub fn evaluate(
+    predictions: &[PathBuf],
+    part: &str,
+    scatter: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let part = Part::from_name(part)
+        .with_context(|| format!("--part \"{part}\" is not train, valid or test"))?;
+    let runs = predictions
+        .iter()
+        .map(|p| Ok((p.display().to_string(), PredictionFile::read(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let scores = score_runs(&runs, part)?;
+    println!("run\tseed\tn\tpearson_r\tr2");
+    for s in &scores {
+        println!(
+            "{}\t{}\t{}\t{:.4}\t{:.4}",
+            s.name,
+            s.seed.as_deref().unwrap_or("-"),
+            s.scores.n,
+            s.scores.pearson_r,
+            s.scores.r2
+        );
+    }
+    if let Some((r2, r)) = summarize_runs(&scores) {
+        println!(
+            "R² on {} over {} runs: min {:.4}  mean {:.4}  max {:.4}",
+            part.name(),
+            r2.n,
+            r2.min,
+            r2.mean,
+            r2.max
+        );
+        println!(
+            "Pearson r on {} over {} runs: min {:.4}  mean {:.4}  max {:.4}",
+            part.name(),
+            r.n,
+            r.min,
+            r.mean,
+            r.max
+        );
+    }
+    if let Some(path) = scatter {
+        let (name, file) = &runs[0];
+        let (pred, label) = file.part(part);
+        let s = &scores[0].scores;
+        let title = format!(
+            "{} — {} genes, R² {:.3}, r {:.3}{}",
+            file.meta("model").unwrap_or("model"),
+            s.n,
+            s.r2,
+            s.pearson_r,
+            file.meta("seed")
+                .map(|seed| format!(", seed {seed}"))
+                .unwrap_or_default()
+        );
+        let svg = scatter_svg(&label, &pred, &title, file.meta("label").unwrap_or("label"));
+        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "{}: scatter of {} ({} part)",
+            path.display(),
+            name,
+            part.name()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Settings of `texcnn baseline onehot-cnn`.
+#[derive(Args, Debug, Clone)]
+pub struct CnnArgs {
+    /// Use this split file (else one is made with --split-seed and written to --out-dir).
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+    /// Seed of the split made when no --split is given.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    /// Training seeds (initialisation and batch order), e.g. 0-9; the split stays fixed.
+    #[arg(long, default_value = "0", value_parser = parse_seeds)]
+    pub seeds: std::vec::Vec<u64>,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Early stopping: epochs without a lower validation loss.
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Folder for the split file, predictions_seedN.tsv and train_log_seedN.tsv.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// `texcnn baseline onehot-cnn`.
+pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
+    use burn::tensor::Device;
+    use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
+    use texcnn_native::predictions::Prediction;
+    use texcnn_native::trainer::{self, TrainerConfig};
+
+    let dataset = load(data)?;
+    let length = dataset.examples[0].sequence.len();
+    if let Some(e) = dataset.examples.iter().find(|e| e.sequence.len() != length) {
+        bail!(
+            "the one-hot CNN needs one sequence length: \"{}\" is {} bp, \"{}\" is {length} bp",
+            e.id,
+            e.sequence.len(),
+            dataset.examples[0].id
+        );
+    }
+    let (split, split_path) = match &args.split {
+        Some(path) => (SplitFile::read(path)?, path.clone()),
+        None => {
+            let split = texcnn_native::split_file::make_split(
+                &dataset,
+                args.split_seed,
+                SplitFractions::default(),
+            )?;
+            let path = args
+                .out_dir
+                .join(format!("split_seed{}.json", args.split_seed));
+            split.write(&path)?;
+            (split, path)
+        }
+    };
+    eprintln!("{}", describe_split(&split));
+    let parts = split.assign(&dataset)?;
+    let indices = |part: Part| -> Vec<usize> {
+        parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p == Some(part))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (train_idx, valid_idx) = (indices(Part::Train), indices(Part::Valid));
+    let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
+    let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
+    let sequences: Vec<&str> = dataset
+        .examples
+        .iter()
+        .map(|e| e.sequence.as_str())
+        .collect();
+    let forward = |model: &OneHotCnn, batch: &[usize], device: &Device| {
+        let seqs: Vec<&str> = batch.iter().map(|&i| sequences[i]).collect();
+        model.forward(one_hot(&seqs, length, device))
+    };
+    let device = Device::flex();
+    for &seed in &args.seeds {
+        device.seed(seed);
+        let model = OneHotCnnConfig::new(length).init(&device.clone().autodiff())?;
+        let config = TrainerConfig {
+            max_epochs: args.epochs,
+            batch_size: args.batch_size,
+            learning_rate: args.lr,
+            patience: args.patience,
+            seed,
+        };
+        let mut log = String::from("epoch\ttrain_mse\tvalid_mse\tseconds\n");
+        let (best, report) = trainer::train(
+            model,
+            trainer::TrainData {
+                train: &train_idx,
+                valid: &valid_idx,
+                labels: &labels,
+            },
+            &config,
+            &device,
+            forward,
+            |e| {
+                eprintln!(
+                    "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                );
+                log.push_str(&format!(
+                    "{}\t{:.6}\t{:.6}\t{:.2}\n",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                ));
+            },
+        )?;
+        let pred = trainer::predict(
+            &best,
+            &all_idx,
+            args.batch_size,
+            (report.label_mean, report.label_std),
+            &device,
+            &forward,
+        );
+        let rows = all_idx
+            .iter()
+            .zip(pred)
+            .filter_map(|(&i, p)| {
+                parts[i].map(|part| Prediction {
+                    id: dataset.examples[i].id.clone(),
+                    part,
+                    label: labels[i],
+                    prediction: p,
+                })
+            })
+            .collect();
+        let file = PredictionFile {
+            meta: vec![
+                ("model".into(), "onehot-cnn (Xpresso-style)".into()),
+                ("data".into(), dataset.source.clone()),
+                ("label".into(), dataset.label_name.clone()),
+                ("split".into(), split_path.display().to_string()),
+                ("split_seed".into(), split.seed.to_string()),
+                ("seed".into(), seed.to_string()),
+                (
+                    "best_epoch".into(),
+                    format!(
+                        "{} of {} (valid MSE {:.4})",
+                        report.best_epoch,
+                        report.history.len(),
+                        report.best_valid_loss
+                    ),
+                ),
+                (
+                    "training".into(),
+                    format!(
+                        "Adam lr {}, batch {}, patience {}, max epochs {}",
+                        args.lr, args.batch_size, args.patience, args.epochs
+                    ),
+                ),
+            ],
+            rows,
+        };
+        let out = args.out_dir.join(format!("predictions_seed{seed}.tsv"));
+        file.write(&out)?;
+        std::fs::write(args.out_dir.join(format!("train_log_seed{seed}.tsv")), log)?;
+        let (p, l) = file.part(Part::Test);
+        eprintln!(
+            "{}: best epoch {}, test R² {}",
+            out.display(),
+            report.best_epoch,
+            texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,10 @@
+//! The native side of texcnn: data loading, splits, baselines and evaluation. The `texcnn`
+//! binary (`main.rs`) is a thin CLI over these modules.
+
+pub mod data;
+pub mod evaluate;
+pub mod kmer_ridge;
+pub mod onehot_cnn;
+pub mod predictions;
+pub mod split_file;
+pub mod trainer;
