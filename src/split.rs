@@ -235,6 +235,16 @@ pub fn dataset_fingerprint<'a>(examples: impl IntoIterator<Item = (&'a str, &'a 
     hash
 }
 
+/// Indices of the examples assigned to `part`, in order.
+pub fn part_indices(parts: &[Option<Part>], part: Part) -> Vec<usize> {
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p == Some(part))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Counts of examples per part, for reports.
 pub fn count_parts(parts: impl IntoIterator<Item = Part>) -> BTreeMap<Part, usize> {
     let mut counts = BTreeMap::new();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use texcnn::split::{Part, SplitFractions, count_parts};
+use texcnn::split::{Part, SplitFractions, count_parts, part_indices};
 use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
 use texcnn_native::data::h5::{H5Options, load_h5};
 use texcnn_native::data::table::{TableOptions, load_table};
@@ -356,15 +356,10 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
     };
     eprintln!("{}", describe_split(&split));
     let parts = split.assign(&dataset)?;
-    let indices = |part: Part| -> Vec<usize> {
-        parts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| **p == Some(part))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let (train_idx, valid_idx) = (indices(Part::Train), indices(Part::Valid));
+    let (train_idx, valid_idx) = (
+        part_indices(&parts, Part::Train),
+        part_indices(&parts, Part::Valid),
+    );
     let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
     let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
     let sequences: Vec<&str> = dataset

@@ -8,7 +8,7 @@
 use texcnn::kmer::{KmerCounter, KmerError};
 use texcnn::metrics::mse;
 use texcnn::ridge::{Matrix, RidgeError, RidgeModel, RidgeProblem, default_alpha_grid};
-use texcnn::split::Part;
+use texcnn::split::{Part, part_indices};
 
 use crate::data::Dataset;
 use crate::predictions::Prediction;
@@ -74,15 +74,10 @@ pub fn run(
     config: &KmerRidgeConfig,
 ) -> Result<KmerRidgeRun, KmerRidgeError> {
     let counter = KmerCounter::new(config.k)?;
-    let select = |part: Part| -> Vec<usize> {
-        parts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| **p == Some(part))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let (train, valid) = (select(Part::Train), select(Part::Valid));
+    let (train, valid) = (
+        part_indices(parts, Part::Train),
+        part_indices(parts, Part::Valid),
+    );
     if train.is_empty() {
         return Err(KmerRidgeError::EmptyPart("train"));
     }
