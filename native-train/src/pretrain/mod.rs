@@ -575,7 +575,10 @@ fn save(
         },
         "training": {
             "objective": "masked language modelling, 15 % of tokens, 80/10/10",
-            "data": state.args.fasta.display().to_string(),
+            "data": state.args.fasta.file_name().map_or_else(
+                || state.args.fasta.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
             "heldout": format!("sequences whose FNV-1a hash mod 1000 < {} (fixed)", state.args.heldout_per_mille),
             "crop_bp": state.args.crop_bp,
             "batch": state.args.batch,
