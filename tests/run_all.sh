@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm;
-# Debian's libhdf5-dev is installed here when missing):
+# Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm):
 # installs what is missing, then fmt, clippy (host and wasm32), the native tests and the
-# wasm32 tests, and ends with one summary line over all test binaries.
+# wasm32 tests (Node, and headless Chromium for WebGPU), and ends with one summary line over
+# all test binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,15 +13,13 @@ log "prerequisites"
 # shellcheck source=tests/prereqs.sh
 source tests/prereqs.sh
 ensure_wasm_tools
-# Mesa's lavapipe gives wgpu a Vulkan adapter on machines without a GPU, so the wgpu
-# parity tests run instead of skipping.
-ensure_apt mesa-vulkan-drivers libvulkan1
+# Debian packages, in one apt transaction: Mesa's lavapipe gives wgpu a Vulkan adapter on
+# machines without a GPU (the wgpu parity tests run instead of skipping); real headless
+# Chromium and its driver run the WebGPU tests (tests/webgpu_browser.rs, flags in
+# webdriver.json); the h5 data loader (native-train, hdf5-metno) links the system HDF5.
+ensure_apt mesa-vulkan-drivers libvulkan1 chromium chromium-driver libhdf5-dev pkg-config
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-# Real headless Chromium for the WebGPU tests (tests/webgpu_browser.rs; flags in webdriver.json).
-ensure_apt chromium chromium-driver
 export CHROMEDRIVER=/usr/bin/chromedriver
-# The h5 data loader (native-train, hdf5-metno) links the system HDF5 library.
-ensure_apt libhdf5-dev pkg-config
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
