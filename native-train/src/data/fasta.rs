@@ -44,11 +44,7 @@ pub fn load_fasta_with_labels(
             });
         }
     };
-    let feature_cols = options
-        .feature_columns
-        .iter()
-        .map(|f| table.column(f).map(|c| (c, f.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let feature_cols = table.feature_columns(&options.feature_columns)?;
     let width = table.header.len();
     let mut report = LoadReport {
         malformed: table.unreadable.clone(),

@@ -148,6 +148,14 @@ impl RawTable {
             })
     }
 
+    /// The index of each named feature column, with its name.
+    pub fn feature_columns(&self, names: &[String]) -> Result<Vec<(usize, String)>, DataError> {
+        names
+            .iter()
+            .map(|f| self.column(f).map(|c| (c, f.clone())))
+            .collect()
+    }
+
     pub fn id_column(&self, named: Option<&str>) -> Result<Option<usize>, DataError> {
         match named {
             Some(name) => self.column(name).map(Some),
@@ -223,11 +231,7 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
     let seq_col = table.column(&options.sequence_column)?;
     let label_col = table.column(&options.label_column)?;
     let id_col = table.id_column(options.id_column.as_deref())?;
-    let feature_cols = options
-        .feature_columns
-        .iter()
-        .map(|f| table.column(f).map(|c| (c, f.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let feature_cols = table.feature_columns(&options.feature_columns)?;
     let width = table.header.len();
     let mut report = LoadReport {
         rows: table.rows.len() + table.unreadable.len(),
