@@ -143,6 +143,30 @@ pub fn head_part(config: &TextCnnHeadConfig, head: &TextCnnHead) -> Result<HeadP
     })
 }
 
+/// Applies `plan`'s window to `residues`, cuts the segments and tokenizes them: the first
+/// step of the pipeline, shared by prediction and by training (`texcnn fit`), so a head is
+/// trained on exactly the segments it later sees.
+pub fn prepare_segments(
+    plan: &SegmentPlan,
+    tokenizer: &Dnabert2Tokenizer,
+    residues: &str,
+) -> Result<Prepared, PredictError> {
+    let (fitted, segments) = plan.cut(residues)?;
+    let segments = segments
+        .into_iter()
+        .map(|segment| {
+            Ok(PreparedSegment {
+                token_ids: tokenizer.encode(&fitted[segment.start..segment.end])?,
+                segment,
+            })
+        })
+        .collect::<Result<Vec<_>, TokenizerError>>()?;
+    Ok(Prepared {
+        fitted_len: fitted.len(),
+        segments,
+    })
+}
+
 impl Predictor {
     /// Builds the predictor of a bundle with a head, on `device`.
     pub fn from_bundle(bundle: &Bundle, device: &Device) -> Result<Self, PredictError> {
@@ -226,20 +250,7 @@ impl Predictor {
         if self.head_config.extra_features > 0 {
             return Err(PredictError::NeedsFeatures(self.head_config.extra_features));
         }
-        let (fitted, segments) = self.plan.cut(residues)?;
-        let segments = segments
-            .into_iter()
-            .map(|segment| {
-                Ok(PreparedSegment {
-                    token_ids: self.tokenizer.encode(&fitted[segment.start..segment.end])?,
-                    segment,
-                })
-            })
-            .collect::<Result<Vec<_>, TokenizerError>>()?;
-        Ok(Prepared {
-            fitted_len: fitted.len(),
-            segments,
-        })
+        prepare_segments(&self.plan, &self.tokenizer, residues)
     }
 
     /// Segment embeddings of a batch of prepared segments → [batch, hidden] (on the device;

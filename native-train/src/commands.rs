@@ -299,12 +299,8 @@ pub fn evaluate(
 /// Settings of `texcnn baseline onehot-cnn`.
 #[derive(Args, Debug, Clone)]
 pub struct CnnArgs {
-    /// Use this split file (else one is made with --split-seed and written to --out-dir).
-    #[arg(long)]
-    pub split: Option<PathBuf>,
-    /// Seed of the split made when no --split is given.
-    #[arg(long, default_value_t = 0)]
-    pub split_seed: u64,
+    #[command(flatten)]
+    pub split: SplitChoice,
     /// Training seeds (initialisation and batch order), e.g. 0-9; the split stays fixed.
     #[arg(long, default_value = "0", value_parser = parse_seeds)]
     pub seeds: std::vec::Vec<u64>,
@@ -326,7 +322,6 @@ pub struct CnnArgs {
 pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
     use burn::tensor::Device;
     use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
-    use texcnn_native::predictions::Prediction;
     use texcnn_native::trainer::{self, TrainerConfig};
 
     let dataset = load(data)?;
@@ -339,22 +334,7 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
             dataset.examples[0].id
         );
     }
-    let (split, split_path) = match &args.split {
-        Some(path) => (SplitFile::read(path)?, path.clone()),
-        None => {
-            let split = texcnn_native::split_file::make_split(
-                &dataset,
-                args.split_seed,
-                SplitFractions::default(),
-            )?;
-            let path = args
-                .out_dir
-                .join(format!("split_seed{}.json", args.split_seed));
-            split.write(&path)?;
-            (split, path)
-        }
-    };
-    eprintln!("{}", describe_split(&split));
+    let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
     let parts = split.assign(&dataset)?;
     let (train_idx, valid_idx) = (
         part_indices(&parts, Part::Train),
@@ -412,20 +392,12 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
             &device,
             &forward,
         );
-        let rows = all_idx
-            .iter()
-            .zip(pred)
-            .filter_map(|(&i, p)| {
-                parts[i].map(|part| Prediction {
-                    id: dataset.examples[i].id.clone(),
-                    part,
-                    label: labels[i],
-                    prediction: p,
-                })
-            })
-            .collect();
-        let file = PredictionFile {
-            meta: vec![
+        write_seed_run(
+            &dataset,
+            &parts,
+            &all_idx,
+            &pred,
+            vec![
                 ("model".into(), "onehot-cnn (Xpresso-style)".into()),
                 ("data".into(), dataset.source.clone()),
                 ("label".into(), dataset.label_name.clone()),
@@ -449,18 +421,89 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
                     ),
                 ),
             ],
-            rows,
-        };
-        let out = args.out_dir.join(format!("predictions_seed{seed}.tsv"));
-        file.write(&out)?;
-        std::fs::write(args.out_dir.join(format!("train_log_seed{seed}.tsv")), log)?;
-        let (p, l) = file.part(Part::Test);
-        eprintln!(
-            "{}: best epoch {}, test R² {}",
-            out.display(),
-            report.best_epoch,
-            texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
-        );
+            &args.out_dir,
+            seed,
+            &log,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which split a training command uses.
+#[derive(Args, Debug, Clone)]
+pub struct SplitChoice {
+    /// Use this split file (else one is made with --split-seed and written to --out-dir).
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+    /// Seed of the split made when no --split is given.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+}
+
+impl SplitChoice {
+    /// Reads the split file, or makes the split and writes it to `out_dir`; prints it.
+    pub fn resolve(
+        &self,
+        dataset: &Dataset,
+        out_dir: &Path,
+    ) -> anyhow::Result<(SplitFile, PathBuf)> {
+        let (split, path) = match &self.split {
+            Some(path) => (SplitFile::read(path)?, path.clone()),
+            None => {
+                let split = texcnn_native::split_file::make_split(
+                    dataset,
+                    self.split_seed,
+                    SplitFractions::default(),
+                )?;
+                let path = out_dir.join(format!("split_seed{}.json", self.split_seed));
+                split.write(&path)?;
+                (split, path)
+            }
+        };
+        eprintln!("{}", describe_split(&split));
+        Ok((split, path))
+    }
+}
+
+/// Writes one training run's predictions (`predictions_seedN.tsv`, every gene of the split with
+/// its part) and epoch log (`train_log_seedN.tsv`) to `out_dir`, and prints its test R².
+/// `predictions[k]` is the prediction for example `all_idx[k]`.
+#[allow(clippy::too_many_arguments)]
+pub fn write_seed_run(
+    dataset: &Dataset,
+    parts: &[Option<Part>],
+    all_idx: &[usize],
+    predictions: &[f64],
+    meta: Vec<(String, String)>,
+    out_dir: &Path,
+    seed: u64,
+    log: &str,
+) -> anyhow::Result<()> {
+    use texcnn_native::predictions::Prediction;
+    let rows = all_idx
+        .iter()
+        .zip(predictions)
+        .filter_map(|(&i, &p)| {
+            parts[i].map(|part| Prediction {
+                id: dataset.examples[i].id.clone(),
+                part,
+                label: dataset.examples[i].label,
+                prediction: p,
+            })
+        })
+        .collect();
+    let file = PredictionFile { meta, rows };
+    let out = out_dir.join(format!("predictions_seed{seed}.tsv"));
+    file.write(&out)?;
+    std::fs::write(out_dir.join(format!("train_log_seed{seed}.tsv")), log)
+        .with_context(|| format!("writing the training log to {}", out_dir.display()))?;
+    let (p, l) = file.part(Part::Test);
+    eprintln!(
+        "{}: {}, test R² {}",
+        out.display(),
+        file.meta("best_epoch")
+            .map_or_else(String::new, |b| format!("best epoch {b}")),
+        texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
+    );
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! binary (`main.rs`) is a thin CLI over these modules.
 
 pub mod data;
+pub mod embed_cache;
 pub mod evaluate;
+pub mod fit;
 pub mod kmer_ridge;
 pub mod onehot_cnn;
 pub mod predictions;

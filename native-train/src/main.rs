@@ -10,6 +10,7 @@ mod bundle_cmd;
 mod commands;
 mod device;
 mod embed;
+mod fit_cmd;
 mod input;
 mod predict_cmd;
 mod pretrain;
@@ -44,6 +45,9 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Predict expression for FASTA records with a predictor bundle (TSV out).
     Predict(predict_cmd::PredictArgs),
+    /// Train TExCNN's head on cached segment embeddings of an encoder (one run per seed on one
+    /// split), write predictions for `texcnn evaluate` and the best run as a predictor bundle.
+    Fit(Box<fit_cmd::FitArgs>),
     /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Turn a Hugging Face DNABERT-2 folder into an encoder-only texcnn bundle.
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
         Command::Embed(args) => embed::run(&args),
         Command::Predict(args) => predict_cmd::run(&args),
+        Command::Fit(args) => fit_cmd::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Import {
             hf_dir,

@@ -1,0 +1,412 @@
+//! `texcnn fit`: TExCNN's head on cached segment embeddings, one run per training seed on one
+//! split, predictions for `texcnn evaluate`, and the best run (by validation loss) as a
+//! predictor bundle.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use texcnn::bundle::{LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
+use texcnn::head::TextCnnHeadConfig;
+use texcnn::segment::{SegmentPlan, WindowPolicy};
+use texcnn::split::Part;
+use texcnn_native::embed_cache::EmbeddingCache;
+use texcnn_native::fit::{
+    HeadRun, SegmentEmbedder, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
+    predictor_bundle, quantiles, train_head,
+};
+use texcnn_native::trainer::{TrainData, TrainerConfig};
+
+use crate::bundle_cmd::Quantize;
+use crate::commands::{DataArgs, SplitChoice, write_seed_run};
+
+/// Settings of `texcnn fit`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub split: SplitChoice,
+    /// Encoder: a Hugging Face-layout folder (config.json, model.safetensors or
+    /// pytorch_model.bin, tokenizer.json), e.g. the output of `texcnn pretrain`.
+    #[arg(long)]
+    pub encoder: PathBuf,
+    /// Storage of the encoder weights; training embeds with the stored (e.g. int8) weights so
+    /// the head learns what the bundle will compute.
+    #[arg(long, value_enum, default_value = "int8")]
+    pub quantize: Quantize,
+    /// Segment length in bp.
+    #[arg(long, default_value_t = 512)]
+    pub segment_len: usize,
+    /// Distance between segment starts in bp.
+    #[arg(long, default_value_t = 256)]
+    pub stride: usize,
+    /// Input window in bp: shorter inputs are padded with N, longer ones trimmed at the end.
+    #[arg(long, default_value_t = 2048)]
+    pub window: usize,
+    /// Head: convolution widths over the segment axis (odd).
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
+    pub kernels: Vec<usize>,
+    /// Head: filters per kernel width.
+    #[arg(long, default_value_t = 64)]
+    pub filters: usize,
+    /// Head: dense hidden layer widths (comma-separated; empty for none).
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    pub dense: Vec<usize>,
+    /// Head: dropout before each dense layer.
+    #[arg(long, default_value_t = 0.2)]
+    pub dropout: f64,
+    /// Training seeds (head initialisation and batch order), e.g. 0-9.
+    #[arg(long, default_value = "0", value_parser = crate::commands::parse_seeds)]
+    pub seeds: std::vec::Vec<u64>,
+    #[arg(long, default_value_t = 100)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Early stopping: epochs without a lower validation loss.
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Segments per encoder pass while embedding.
+    #[arg(long, default_value_t = 8)]
+    pub embed_batch: usize,
+    /// Where segment embeddings are cached (default: $XDG_CACHE_HOME/texcnn/embeddings or
+    /// ~/.cache/texcnn/embeddings).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Folder for the split file, predictions_seedN.tsv and train_log_seedN.tsv.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// Write the run with the lowest validation loss as a predictor bundle here.
+    #[arg(long)]
+    pub bundle_out: Option<PathBuf>,
+    /// Output name in the bundle (the column `texcnn predict` writes), e.g. xpresso_median.
+    #[arg(long, default_value = "xpresso_median")]
+    pub output_name: String,
+    /// What the label measures (model card).
+    #[arg(long, default_value = "median expression across tissues (Xpresso)")]
+    pub label_meaning: String,
+    /// Unit of the raw measurement (model card).
+    #[arg(long, default_value = "RPKM")]
+    pub label_unit: String,
+    /// Transform applied to the raw measurement (model card).
+    #[arg(long, default_value = "log10(x + 0.1)")]
+    pub label_transform: String,
+    /// Name on the model card.
+    #[arg(long, default_value = "texcnn-xpresso-median")]
+    pub name: String,
+}
+
+fn default_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("texcnn")
+        .join("embeddings")
+}
+
+/// `texcnn fit`.
+pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let plan = SegmentPlan::new(args.segment_len, args.stride)
+        .and_then(|p| p.with_window(args.window, WindowPolicy::PadOrTrim))
+        .context("segment plan")?;
+    let dataset = crate::commands::load(&args.data)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating {}", args.out_dir.display()))?;
+    let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
+    let parts = split.assign(&dataset)?;
+    let train_idx = texcnn::split::part_indices(&parts, Part::Train);
+    let valid_idx = texcnn::split::part_indices(&parts, Part::Valid);
+    let test_idx = texcnn::split::part_indices(&parts, Part::Test);
+    let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
+
+    eprintln!("loading the encoder from {} ...", args.encoder.display());
+    let encoder_bundle = encoder_bundle_from_folder(&args.encoder, args.quantize.into(), plan)
+        .with_context(|| format!("loading the encoder {}", args.encoder.display()))?;
+    let device = Device::flex();
+    let embedder = SegmentEmbedder {
+        plan,
+        tokenizer: texcnn::tokenizer::Dnabert2Tokenizer::from_json_bytes(
+            &encoder_bundle.tokenizer_json,
+        )?,
+        encoder: encoder_bundle.load_encoder(&device)?,
+        source: &encoder_bundle,
+    };
+    let cache_root = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let cache = EmbeddingCache::open(&cache_root, &embedder.cache_key())?;
+    eprintln!("embedding cache: {}", cache.dir().display());
+
+    // Only genes in the split are embedded (removed duplicates are not needed).
+    let genes: Vec<(&str, &str)> = all_idx
+        .iter()
+        .map(|&i| {
+            let e = &dataset.examples[i];
+            (e.id.as_str(), e.sequence.as_str())
+        })
+        .collect();
+    let bar = ProgressBar::new(genes.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "embedding {bar:40} {pos}/{len} genes ({msg}), {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let embed_started = Instant::now();
+    let mut from_cache = 0;
+    // Without a terminal (a log file, CI) the bar is hidden: print a line every 10 % instead.
+    let step = (genes.len() / 10).max(1);
+    let embedded = embed_all(
+        &embedder,
+        &genes,
+        Some(&cache),
+        args.embed_batch,
+        |done, c| {
+            from_cache = c;
+            bar.set_position(done as u64);
+            bar.set_message(format!("{c} from cache"));
+            if bar.is_hidden() && (done % step == 0 || done == genes.len()) {
+                eprintln!(
+                    "embedded {done}/{} genes ({c} from cache), {:.0} s",
+                    genes.len(),
+                    embed_started.elapsed().as_secs_f64()
+                );
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    eprintln!(
+        "embedded {} genes ({} from cache) in {:.1} s: {} segments of {} values each",
+        genes.len(),
+        from_cache,
+        embed_started.elapsed().as_secs_f64(),
+        embedded[0].segments,
+        embedded[0].width
+    );
+    // `embedded[k]` belongs to example `all_idx[k]`; index everything by example.
+    let mut by_example = vec![None; dataset.examples.len()];
+    for (k, e) in all_idx.iter().zip(embedded) {
+        by_example[*k] = Some(e);
+    }
+    let placeholder = texcnn_native::embed_cache::SegmentEmbeddings {
+        segments: 0,
+        width: 0,
+        values: Vec::new(),
+    };
+    let embeddings: Vec<_> = by_example
+        .into_iter()
+        .map(|e| e.unwrap_or_else(|| placeholder.clone()))
+        .collect();
+    let segments = embeddings[all_idx[0]].segments;
+    let norm = embedding_norm(&embeddings, &train_idx);
+    let normalised = normalise(&embeddings, &norm);
+
+    let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
+    let head_config = TextCnnHeadConfig::new(embedder.encoder.hidden_size())
+        .with_kernel_sizes(args.kernels.clone())
+        .with_filters(args.filters)
+        .with_dense(args.dense.clone())
+        .with_dropout(args.dropout);
+    head_config.validate()?;
+    let description = format!(
+        "TExCNN head (text-CNN, kernels {:?}, {} filters, dense {:?}, dropout {}) on {} segments of {} bp (stride {}, window {} bp)",
+        args.kernels,
+        args.filters,
+        args.dense,
+        args.dropout,
+        segments,
+        args.segment_len,
+        args.stride,
+        args.window
+    );
+    let mut runs: Vec<(u64, HeadRun)> = Vec::new();
+    for &seed in &args.seeds {
+        let config = TrainerConfig {
+            max_epochs: args.epochs,
+            batch_size: args.batch_size,
+            learning_rate: args.lr,
+            patience: args.patience,
+            seed,
+        };
+        let mut log = String::from("epoch\ttrain_mse\tvalid_mse\tseconds\n");
+        let run = train_head(
+            &head_config,
+            &normalised,
+            segments,
+            TrainData {
+                train: &train_idx,
+                valid: &valid_idx,
+                labels: &labels,
+            },
+            &all_idx,
+            &config,
+            &device,
+            |e| {
+                eprintln!(
+                    "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                );
+                log.push_str(&format!(
+                    "{}\t{:.6}\t{:.6}\t{:.2}\n",
+                    e.epoch, e.train_loss, e.valid_loss, e.seconds
+                ));
+            },
+        )?;
+        write_seed_run(
+            &dataset,
+            &parts,
+            &all_idx,
+            &run.predictions,
+            vec![
+                ("model".into(), "texcnn".into()),
+                ("encoder".into(), args.encoder.display().to_string()),
+                ("head".into(), description.clone()),
+                ("data".into(), dataset.source.clone()),
+                ("label".into(), dataset.label_name.clone()),
+                ("split".into(), split_path.display().to_string()),
+                ("split_seed".into(), split.seed.to_string()),
+                ("seed".into(), seed.to_string()),
+                (
+                    "best_epoch".into(),
+                    format!(
+                        "{} of {} (valid MSE {:.4})",
+                        run.report.best_epoch,
+                        run.report.history.len(),
+                        run.report.best_valid_loss
+                    ),
+                ),
+                (
+                    "training".into(),
+                    format!(
+                        "Adam lr {}, batch {}, patience {}, max epochs {}",
+                        args.lr, args.batch_size, args.patience, args.epochs
+                    ),
+                ),
+            ],
+            &args.out_dir,
+            seed,
+            &log,
+        )?;
+        runs.push((seed, run));
+    }
+
+    if let Some(out) = &args.bundle_out {
+        // Model selection uses the validation loss only; the test split is reported, not used.
+        let (seed, best) = runs
+            .iter()
+            .min_by(|a, b| {
+                a.1.report
+                    .best_valid_loss
+                    .total_cmp(&b.1.report.best_valid_loss)
+            })
+            .context("no run")?;
+        let score = |idx: &[usize], run: &HeadRun| {
+            let (p, l): (Vec<f64>, Vec<f64>) = idx
+                .iter()
+                .map(|i| {
+                    let k = all_idx.binary_search(i).unwrap_or(0);
+                    (run.predictions[k], labels[*i])
+                })
+                .unzip();
+            texcnn::metrics::scores(&p, &l)
+        };
+        let Some(test) = score(&test_idx, best) else {
+            bail!("the test split has too few genes to score");
+        };
+        let r2s: Vec<f64> = runs
+            .iter()
+            .filter_map(|(_, r)| score(&test_idx, r).map(|s| s.r2))
+            .collect();
+        let summary = texcnn::metrics::summarize(&r2s).context("no scored run")?;
+        let train_labels: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
+        let on = format!(
+            "test split: {} held-out genes (split seed {}), never used for training or selection",
+            test.n, split.seed
+        );
+        let card = ModelCard {
+            name: args.name.clone(),
+            description: format!(
+                "Predicts {} from a {} bp promoter (TSS −{}…+{}). {description}; encoder {}.",
+                args.label_meaning,
+                args.window,
+                args.window / 2,
+                args.window / 2,
+                args.encoder.display()
+            ),
+            training: Some(TrainingData {
+                data: format!(
+                    "{} (label {}): {} train, {} validation, {} test genes",
+                    dataset.source,
+                    dataset.label_name,
+                    train_idx.len(),
+                    valid_idx.len(),
+                    test_idx.len()
+                ),
+                split: format!(
+                    "random by gene after removing duplicate sequences, 80/10/10, split seed {} ({}); head training seed {seed} chosen among seeds {:?} by validation loss",
+                    split.seed,
+                    split_path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    args.seeds
+                ),
+            }),
+            outputs: vec![OutputSpec {
+                name: args.output_name.clone(),
+                label: LabelSpec {
+                    name: args.label_meaning.clone(),
+                    unit: args.label_unit.clone(),
+                    transform: args.label_transform.clone(),
+                },
+                meaning: "higher means more mRNA; the percentile places the prediction among the training genes' measured values".into(),
+                reference: quantiles(&train_labels, 201),
+            }],
+            metrics: vec![
+                Metric {
+                    name: "R² (squared Pearson)".into(),
+                    value: test.r2,
+                    on: on.clone(),
+                },
+                Metric {
+                    name: "Pearson r".into(),
+                    value: test.pearson_r,
+                    on: on.clone(),
+                },
+                Metric {
+                    name: format!("R² min over {} training seeds", summary.n),
+                    value: summary.min,
+                    on: on.clone(),
+                },
+                Metric {
+                    name: format!("R² mean over {} training seeds", summary.n),
+                    value: summary.mean,
+                    on: on.clone(),
+                },
+                Metric {
+                    name: format!("R² max over {} training seeds", summary.n),
+                    value: summary.max,
+                    on,
+                },
+            ],
+            licence: "Code MIT/Apache-2.0; the DNABERT-2 tokenizer is Apache-2.0; labels from Xpresso (Agarwal & Shendure 2020) / GTEx via the data files named above; see the repository's data READMEs".into(),
+            created_by: format!("texcnn {} fit", env!("CARGO_PKG_VERSION")),
+        };
+        let bundle = predictor_bundle(&encoder_bundle, plan, &head_config, best, norm, card)?;
+        let bytes = bundle.to_bytes()?;
+        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!(
+            "{}: seed {seed} (lowest validation loss), test R² {:.4}, r {:.4}; {:.2} MB",
+            out.display(),
+            test.r2,
+            test.pearson_r,
+            bytes.len() as f64 / 1e6
+        );
+    }
+    eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
