@@ -170,9 +170,9 @@ function renderLegend() {
   legend.replaceChildren();
   for (const o of state.outputs) {
     const dt = document.createElement('dt');
-    dt.textContent = `${o.label} (${o.unit}${o.transform && o.transform !== 'none' ? `, ${o.transform}` : ''})`;
+    dt.textContent = `${o.name}: ${o.label}`;
     const dd = document.createElement('dd');
-    dd.textContent = `${o.meaning || 'no description in the model card'}. The percentile places the value among the model's reference genes (its training labels).`;
+    dd.textContent = `Unit: ${o.unit}. ${o.meaning ? `${o.meaning}. ` : ''}The percentile places the value among the model's reference genes (the labels it was trained on).`;
     legend.append(dt, dd);
   }
 }
@@ -235,6 +235,14 @@ function showExplain(result) {
   const axis = document.createElementNS(ns, 'line');
   Object.entries({ x1: 0, x2: w, y1: h / 2, y2: h / 2, stroke: '#555' }).forEach(([k, v]) => axis.setAttribute(k, v));
   svg.append(axis);
+  for (const [y, text] of [[12, `+${max.toPrecision(2)}`], [h - 4, `−${max.toPrecision(2)}`]]) {
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', 4);
+    label.setAttribute('y', y);
+    label.setAttribute('class', 'scale');
+    label.textContent = text;
+    svg.append(label);
+  }
   result.segments.forEach((s, i) => {
     const d = s.delta[0];
     const bar = document.createElementNS(ns, 'rect');
@@ -330,7 +338,7 @@ worker.onmessage = (event) => {
       document.body.dataset.bundleFromCache = String(msg.fromCache);
       setStatus(
         $('model-status'),
-        `${msg.card.name} — loaded ${msg.fromCache ? 'from the browser cache' : 'over the network'} in ${msg.seconds.toFixed(1)} s`,
+        `${msg.card.name} — loaded ${{ cache: 'from the browser cache', file: `from the file ${msg.name}`, network: 'over the network' }[msg.source]} in ${msg.seconds.toFixed(1)} s`,
         'ok',
       );
       const backend = $('backend');

@@ -6,7 +6,7 @@
 //               {type: 'cancel'}
 //               {type: 'tokens', residues, start, end}
 // Messages out: {type: 'load-progress', loaded, total}
-//               {type: 'ready', backend, card, outputs, fromCache, name, seconds}
+//               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
 //               {type: 'parsed', seq, records, errors}
 //               {type: 'progress', seq, done, total, record}
 //               {type: 'result', seq, result}
@@ -144,6 +144,7 @@ async function load(msg) {
     card: predictor.card(),
     outputs: predictor.outputs(),
     fromCache,
+    source: msg.bytes ? 'file' : fromCache ? 'cache' : 'network',
     seconds: (performance.now() - started) / 1000,
   });
 }

@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './static-server.mjs';
@@ -228,6 +228,27 @@ async function main() {
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
     const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
     compare(Object.fromEntries(data.results.map((r) => [r.id, r.outputs[0].value])), native);
+  });
+
+  await check('dropped_fasta_file_fills_the_input', async () => {
+    const text = `>dropped\n${P1200.seq}\n>second\nACGTACGT\n`;
+    const transfer = await page.evaluateHandle((t) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], 'dropped.fa', { type: 'text/plain' }));
+      return dt;
+    }, text);
+    await page.dispatchEvent('#input', 'drop', { dataTransfer: transfer });
+    await page.waitForFunction((t) => document.getElementById('dna').value === t, text);
+  });
+
+  await check('model_picker_loads_a_bundle_file', async () => {
+    await page.setInputFiles('#bundle-picker', bundleFile);
+    await page.waitForFunction(() => document.body.dataset.model === 'loading');
+    await waitReady(page);
+    const status = await page.textContent('#model-status');
+    assert(status.includes(`loaded from the file ${basename(bundleFile)}`), `model status: ${status}`);
+    const { values } = await run(page, PASTE);
+    compare(values, native);
   });
 
   await page.screenshot({ path: join(WWW, 'tests', 'screenshot.png'), fullPage: true });
