@@ -56,8 +56,9 @@ async function readWithProgress(response) {
   return bytes;
 }
 
-// Bundles listed in bundles.json ({name: {url, sha256}}) are cached under a key versioned by
-// their digest, so a new bundle is downloaded once and an old one never reused. A bundle
+// Bundles listed in bundles.json ({name: {url, sha256}}, sha256 of the file) are checked
+// against that digest and cached under a key versioned by it, so a new bundle is downloaded
+// once and an old one never reused. A bundle
 // given by URL alone (?bundle=URL) is revalidated with a HEAD request (size and
 // Last-Modified) before its cached copy is used; offline, the cached copy is used as is.
 async function manifestDigest(url) {
@@ -102,6 +103,14 @@ async function loadBundleBytes(url, { refresh = false } = {}) {
   const response = await fetch(url, { cache: 'no-cache' });
   if (!response.ok) throw new Error(`downloading ${url}: HTTP ${response.status}`);
   const bytes = await readWithProgress(response);
+  if (digest && self.crypto && crypto.subtle) {
+    const hex = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
+      .map((x) => x.toString(16).padStart(2, '0'))
+      .join('');
+    if (hex !== digest.toLowerCase()) {
+      throw new Error(`downloaded ${url} has SHA-256 ${hex}, but bundles.json lists ${digest}: the server has another version`);
+    }
+  }
   if (cache) {
     // Drop older versions of the same bundle.
     const base = new URL(url, self.location.href).href;

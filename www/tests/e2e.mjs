@@ -12,6 +12,7 @@
 // Prints one line per check and a cargo-style `test result:` line (counted by run_all.sh).
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -280,6 +281,44 @@ async function main() {
       }
     }
   }
+
+  // bundles.json with a digest: the cache key is versioned by it, and a wrong digest is an
+  // error (each in a fresh browser context, so with an empty cache).
+  const digest = createHash('sha256').update(readFileSync(bundleFile)).digest('hex');
+  const manifest = (sha256) => ({
+    body: JSON.stringify({ default: { url: bundleUrl, sha256 } }),
+    type: 'application/json',
+  });
+  await check('bundles_json_digest_versions_the_cache_key', async () => {
+    server.overrides.set('/bundles.json', manifest(digest));
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    await p.goto(`${server.url}?backend=cpu`);
+    await waitReady(p);
+    await p.reload();
+    await waitReady(p);
+    const [fromCache, keys] = await p.evaluate(async () => [
+      document.body.dataset.bundleFromCache,
+      (await (await caches.open('texcnn-bundles-v1')).keys()).map((r) => r.url),
+    ]);
+    assert(fromCache === 'true', `bundleFromCache = ${fromCache}`);
+    assert(
+      keys.length === 1 && keys[0] === `${server.url}${bundleUrl}?sha256=${digest}`,
+      `cache keys: ${JSON.stringify(keys)}`,
+    );
+    await fresh.close();
+  });
+  await check('bundles_json_digest_mismatch_is_an_error', async () => {
+    server.overrides.set('/bundles.json', manifest('0'.repeat(64)));
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    await p.goto(`${server.url}?backend=cpu`);
+    await p.waitForFunction(() => document.body.dataset.model === 'error', null, { timeout: TIMEOUT_MS });
+    const status = await p.textContent('#model-status');
+    assert(status.includes(`has SHA-256 ${digest}, but bundles.json lists ${'0'.repeat(64)}`), `model status: ${status}`);
+    await fresh.close();
+  });
+  server.overrides.delete('/bundles.json');
 
   await check('no_request_to_another_host', async () => {
     assert(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);

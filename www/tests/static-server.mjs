@@ -38,12 +38,20 @@ function resolve(roots, urlPath) {
 }
 
 /// Starts the server. `roots`: [[urlPrefix, directory]], most specific first.
-/// Resolves to {url, requests, close()}; `requests` is [{method, path}].
+/// Resolves to {url, requests, overrides, close()}; `requests` is [{method, path}];
+/// `overrides` maps a URL path to {body, type} served instead of a file.
 export function startServer(roots) {
   const requests = [];
+  const overrides = new Map();
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://localhost').pathname;
     requests.push({ method: req.method, path });
+    if (overrides.has(path)) {
+      const { body, type } = overrides.get(path);
+      res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
     const file = resolve(roots, path);
     let stat = null;
     try {
@@ -72,6 +80,7 @@ export function startServer(roots) {
       ok({
         url: `http://127.0.0.1:${port}/`,
         requests,
+        overrides,
         close: () => new Promise((done) => server.close(done)),
       });
     });
