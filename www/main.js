@@ -320,6 +320,7 @@ worker.onmessage = (event) => {
   const msg = event.data;
   switch (msg.type) {
     case 'load-progress': {
+      document.body.dataset.downloaded = String(msg.loaded);
       const p = $('model-progress');
       if (msg.total) {
         p.max = msg.total;

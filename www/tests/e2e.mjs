@@ -13,7 +13,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +181,9 @@ async function main() {
     const backend = await page.getAttribute('#backend', 'data-backend');
     assert(backend === 'webgpu', `backend shown: ${backend}`);
     assert(bundleGets() === 1, `the bundle was fetched ${bundleGets()} times on the first visit`);
+    const downloaded = await page.evaluate(() => document.body.dataset.downloaded);
+    const size = statSync(bundleFile).size;
+    assert(Number(downloaded) === size, `download progress reached ${downloaded} of ${size} bytes`);
     const { values, ms } = await run(page, PASTE);
     timings.push(`webgpu, paste with ${goodRecords.length} good records: ${ms} ms`);
     compare(values, native, 'webgpu');
