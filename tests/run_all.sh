@@ -20,6 +20,10 @@ ensure_wasm_tools
 ensure_apt mesa-vulkan-drivers libvulkan1 chromium chromium-driver libhdf5-dev pkg-config
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 export CHROMEDRIVER=/usr/bin/chromedriver
+# WebGPU on SwiftShader is slow on 2 busy cores: the runner's defaults (20 s per test, 5 s per
+# WebDriver request) timed tests/webgpu_browser.rs out here under load.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+export WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}"
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
