@@ -31,3 +31,14 @@ ensure_apt() {
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# ensure_www_node_modules: the page's build and test tools (binaryen, playwright-core) exactly
+# as www/package-lock.json pins them; npm ci again only when the lockfile changed.
+ensure_www_node_modules() {
+    local want stamp=www/node_modules/.texcnn-lock-sha256
+    want=$(sha256sum www/package-lock.json | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        (cd www && npm ci --no-audit --no-fund --silent)
+        echo "$want" >"$stamp"
+    fi
+}

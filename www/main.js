@@ -29,11 +29,34 @@ function fmtBytes(n) {
 
 // ---- model loading --------------------------------------------------------------------------
 
-async function defaultBundleUrl() {
-  if (params.get('bundle')) return params.get('bundle');
-  const manifest = await (await fetch('bundles.json', { cache: 'no-cache' })).json();
-  return manifest.default.url;
+// bundles.json: {name: {url, sha256, label?}}; the entry named "default" loads first.
+async function readManifest() {
+  try {
+    const response = await fetch('bundles.json', { cache: 'no-cache' });
+    return response.ok ? await response.json() : {};
+  } catch (_) {
+    return {};
+  }
 }
+
+function fillModelPicker(manifest, current) {
+  const select = $('model-select');
+  select.replaceChildren();
+  const entries = Object.entries(manifest).filter(([, b]) => b && b.url);
+  if (!entries.some(([, b]) => b.url === current)) entries.unshift([current, { url: current }]);
+  for (const [name, b] of entries) {
+    const option = document.createElement('option');
+    option.value = b.url;
+    option.textContent = b.label || (name === 'default' ? `default (${b.url})` : name);
+    option.selected = b.url === current;
+    select.append(option);
+  }
+}
+
+$('model-select').addEventListener('change', (e) => {
+  const url = e.target.value;
+  loadModel({ type: 'load', url, name: url });
+});
 
 function loadModel(msg) {
   state.ready = false;
@@ -142,6 +165,18 @@ function outputHeader(o) {
   return `${o.label} (${o.unit})`;
 }
 
+function renderLegend() {
+  const legend = $('outputs-legend');
+  legend.replaceChildren();
+  for (const o of state.outputs) {
+    const dt = document.createElement('dt');
+    dt.textContent = `${o.name}: ${o.label}`;
+    const dd = document.createElement('dd');
+    dd.textContent = `Unit: ${o.unit}. ${o.meaning ? `${o.meaning}. ` : ''}The percentile places the value among the model's reference genes (the labels it was trained on).`;
+    legend.append(dt, dd);
+  }
+}
+
 function renderResults() {
   const section = $('results');
   section.hidden = state.results.length === 0 && state.errors.length === 0;
@@ -164,6 +199,7 @@ function renderResults() {
       const cell = row.insertCell();
       cell.className = 'value';
       cell.dataset.output = state.outputs[i].name;
+      cell.dataset.value = String(o.value);
       cell.textContent = o.value.toFixed(3);
       cell.title = state.outputs[i].meaning;
       row.insertCell().textContent = o.percentile == null ? '' : `${o.percentile.toFixed(0)}th`;
@@ -199,6 +235,14 @@ function showExplain(result) {
   const axis = document.createElementNS(ns, 'line');
   Object.entries({ x1: 0, x2: w, y1: h / 2, y2: h / 2, stroke: '#555' }).forEach(([k, v]) => axis.setAttribute(k, v));
   svg.append(axis);
+  for (const [y, text] of [[12, `+${max.toPrecision(2)}`], [h - 4, `−${max.toPrecision(2)}`]]) {
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', 4);
+    label.setAttribute('y', y);
+    label.setAttribute('class', 'scale');
+    label.textContent = text;
+    svg.append(label);
+  }
   result.segments.forEach((s, i) => {
     const d = s.delta[0];
     const bar = document.createElementNS(ns, 'rect');
@@ -276,6 +320,7 @@ worker.onmessage = (event) => {
   const msg = event.data;
   switch (msg.type) {
     case 'load-progress': {
+      document.body.dataset.downloaded = String(msg.loaded);
       const p = $('model-progress');
       if (msg.total) {
         p.max = msg.total;
@@ -287,21 +332,24 @@ worker.onmessage = (event) => {
     case 'ready': {
       state.ready = true;
       state.outputs = msg.outputs;
+      renderLegend();
       $('model-progress').hidden = true;
       $('predict').disabled = false;
       document.body.dataset.model = 'ready';
       document.body.dataset.bundleFromCache = String(msg.fromCache);
       setStatus(
         $('model-status'),
-        `${msg.card.name} — loaded ${msg.fromCache ? 'from the browser cache' : 'over the network'} in ${msg.seconds.toFixed(1)} s`,
+        `${msg.card.name} — loaded ${{ cache: 'from the browser cache', file: `from the file ${msg.name}`, network: 'over the network' }[msg.source]} in ${msg.seconds.toFixed(1)} s`,
         'ok',
       );
       const backend = $('backend');
       backend.dataset.backend = msg.backend;
       backend.textContent =
         msg.backend === 'webgpu'
-          ? 'Running on your GPU (WebGPU).'
-          : 'Running on the CPU (WebAssembly): WebGPU is not available in this browser, or was turned off with ?backend=cpu.';
+          ? 'Backend: WebGPU (your graphics card).'
+          : params.get('backend') === 'cpu'
+            ? 'Backend: CPU (WebAssembly), as asked by ?backend=cpu.'
+            : 'Backend: CPU (WebAssembly): this browser gives no WebGPU adapter.';
       $('model-card-text').textContent = JSON.stringify(msg.card, null, 2);
       break;
     }
@@ -336,7 +384,8 @@ worker.onmessage = (event) => {
       $('cancel').disabled = true;
       $('run-progress').hidden = true;
       const perRecord = state.results.map((r) => `${r.id}: ${r.timings.total_ms.toFixed(0)} ms (encoder ${r.timings.encoder_ms.toFixed(0)} ms, ${r.segments.length} segments)`);
-      $('timings').textContent = `Paste to result: ${(msg.seconds * 1000).toFixed(0)} ms. ${perRecord.join('; ')}`;
+      const elapsed = performance.now() - state.started;
+      $('timings').textContent = `Time to result: ${elapsed.toFixed(0)} ms. ${perRecord.join('; ')}`;
       setStatus($('run-status'), msg.cancelled ? 'Cancelled.' : `Done: ${state.results.length} prediction(s).`);
       document.body.dataset.state = msg.cancelled ? 'cancelled' : 'done';
       document.body.dataset.seconds = String(msg.seconds);
@@ -347,7 +396,9 @@ worker.onmessage = (event) => {
       renderTokens(msg.tokens);
       break;
     case 'error':
-      setStatus($('model-status'), msg.message, 'error');
+      if (document.body.dataset.model === 'loading') document.body.dataset.model = 'error';
+      setStatus(state.running ? $('run-status') : $('model-status'), msg.message, 'error');
+      state.running = false;
       document.body.dataset.state = 'error';
       document.body.dataset.error = msg.message;
       $('predict').disabled = !state.ready;
@@ -358,6 +409,13 @@ worker.onmessage = (event) => {
   }
 };
 
-defaultBundleUrl()
-  .then((url) => loadModel({ type: 'load', url, name: url }))
-  .catch((err) => setStatus($('model-status'), `Could not find the default model: ${err}`, 'error'));
+readManifest().then((manifest) => {
+  const url = params.get('bundle') || (manifest.default && manifest.default.url);
+  if (!url) {
+    setStatus($('model-status'), 'No default model: bundles.json is missing. Open a model bundle file below.', 'error');
+    document.body.dataset.model = 'error';
+    return;
+  }
+  fillModelPicker(manifest, url);
+  loadModel({ type: 'load', url, name: url });
+});

@@ -1,29 +1,55 @@
 #!/usr/bin/env bash
-# Builds the web page (core crate to wasm32 in release, wasm-bindgen at the crate's exact
-# version, wasm-opt from npm's binaryen) and serves www/ on http://localhost:${PORT:-8080}.
-# Usage: bash www/serve.sh [--build-only]
+# Builds the web page (core crate to wasm32, wasm-bindgen at the crate's exact version, and in
+# release wasm-opt from npm's binaryen) into www/pkg, and serves www/ on
+# http://localhost:${PORT:-8080}.
+# Usage: bash www/serve.sh [--build-only] [--dev]
+#   --build-only  build, do not serve
+#   --dev         cargo's dev profile (dependencies at opt-level 1), no wasm-opt: a much
+#                 faster build that runs several times slower; what CI tests
+#                 (TEXCNN_WEB_PROFILE=dev does the same; run_all.sh sets it unless given)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/prereqs.sh
 source tests/prereqs.sh
 ensure_wasm_tools
 
+build_only=false
+profile="${TEXCNN_WEB_PROFILE:-release}"
+for arg in "$@"; do
+    case "$arg" in
+        --build-only) build_only=true ;;
+        --dev) profile=dev ;;
+        *) echo "usage: bash www/serve.sh [--build-only] [--dev]" >&2; exit 2 ;;
+    esac
+done
+
 if [ ! -f www/models/default.texcnn ]; then
-    echo "error: www/models/default.texcnn (the default predictor bundle) does not exist yet." >&2
-    echo "Load another bundle from the page's model picker, or build one with 'texcnn fit'." >&2
+    echo "note: www/models/default.texcnn (the default predictor bundle) does not exist yet;" >&2
+    echo "open another bundle from the page's model picker, or pass ?bundle=URL." >&2
 fi
 
-echo "building the wasm package (release; about 12 minutes the first time on 2 cores)" >&2
-cargo build -p texcnn --lib --release --target wasm32-unknown-unknown
-wasm-bindgen --target web --out-dir www/pkg --no-typescript \
-    target/wasm32-unknown-unknown/release/texcnn.wasm
-(cd www && npm ci --no-audit --no-fund --silent)
-# Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not.
-node www/node_modules/binaryen/bin/wasm-opt -O2 --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
-mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm
+target_dir="${CARGO_TARGET_DIR:-target}"
+if [ "$profile" = dev ]; then
+    echo "building the wasm package (dev profile)" >&2
+    cargo build -p texcnn --lib --target wasm32-unknown-unknown
+    wasm="$target_dir/wasm32-unknown-unknown/debug/texcnn.wasm"
+else
+    echo "building the wasm package (release; about 12 minutes the first time on 2 cores)" >&2
+    cargo build -p texcnn --lib --release --target wasm32-unknown-unknown
+    wasm="$target_dir/wasm32-unknown-unknown/release/texcnn.wasm"
+fi
+rm -rf www/pkg
+wasm-bindgen --target web --out-dir www/pkg --no-typescript "$wasm"
+if [ "$profile" != dev ]; then
+    ensure_www_node_modules
+    # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not.
+    node www/node_modules/binaryen/bin/wasm-opt -O2 --enable-bulk-memory \
+        --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+        www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
+    mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm
+fi
 ls -l www/pkg/texcnn_bg.wasm >&2
 
-[ "${1:-}" = "--build-only" ] && exit 0
+$build_only && exit 0
 echo "serving www/ on http://localhost:${PORT:-8080}/" >&2
 exec python3 -m http.server "${PORT:-8080}" --bind 127.0.0.1 --directory www

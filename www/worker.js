@@ -6,7 +6,7 @@
 //               {type: 'cancel'}
 //               {type: 'tokens', residues, start, end}
 // Messages out: {type: 'load-progress', loaded, total}
-//               {type: 'ready', backend, card, outputs, fromCache, name, seconds}
+//               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
 //               {type: 'parsed', seq, records, errors}
 //               {type: 'progress', seq, done, total, record}
 //               {type: 'result', seq, result}
@@ -21,15 +21,21 @@ import init, { parse_input, cancel, WebPredictor } from './pkg/texcnn.js';
 const CACHE_NAME = 'texcnn-bundles-v1';
 
 let predictor = null;
-let ready = init();
+const ready = init();
+// Set by a 'cancel' or 'load' message; checked between records (the wasm side checks
+// between segment batches).
+let cancelRequested = false;
+
+function requestCancel() {
+  cancelRequested = true;
+  ready.then(() => cancel()).catch(() => {});
+}
 
 function post(msg) {
   self.postMessage(msg);
 }
 
-async function fetchWithProgress(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`downloading ${url}: HTTP ${response.status}`);
+async function readWithProgress(response) {
   const total = Number(response.headers.get('content-length')) || 0;
   const reader = response.body.getReader();
   const chunks = [];
@@ -50,48 +56,96 @@ async function fetchWithProgress(url) {
   return bytes;
 }
 
-// The default bundle is described by bundles.json ({default: {url, sha256, bytes}}): its
-// digest versions the cache key, so a new bundle is downloaded once and an old one never reused.
-async function loadBundleBytes(url) {
-  let key = url;
+// Bundles listed in bundles.json ({name: {url, sha256}}, sha256 of the file) are checked
+// against that digest and cached under a key versioned by it, so a new bundle is downloaded
+// once and an old one never reused. A bundle
+// given by URL alone (?bundle=URL) is revalidated with a HEAD request (size and
+// Last-Modified) before its cached copy is used; offline, the cached copy is used as is.
+async function manifestDigest(url) {
   try {
-    const manifest = await (await fetch('bundles.json', { cache: 'no-cache' })).json();
-    const entry = Object.values(manifest).find((b) => b.url === url);
-    if (entry && entry.sha256) key = `${url}?sha256=${entry.sha256}`;
+    const response = await fetch('bundles.json', { cache: 'no-cache' });
+    if (!response.ok) return null;
+    const entry = Object.values(await response.json()).find((b) => b && b.url === url);
+    return (entry && entry.sha256) || null;
   } catch (_) {
-    // No manifest: the URL alone is the key.
+    return null;
   }
+}
+
+async function remoteVersion(url) {
+  try {
+    const head = await fetch(url, { method: 'HEAD', cache: 'no-cache' });
+    if (!head.ok) return null;
+    return `${head.headers.get('content-length') || ''}|${head.headers.get('last-modified') || ''}`;
+  } catch (_) {
+    return null;
+  }
+}
+
+async function cachedBundle(cache, key, digest, url) {
+  const hit = await cache.match(key);
+  if (!hit) return null;
+  if (!digest) {
+    const remote = await remoteVersion(url);
+    if (remote !== null && remote !== hit.headers.get('x-texcnn-version')) return null;
+  }
+  return new Uint8Array(await hit.arrayBuffer());
+}
+
+async function loadBundleBytes(url, { refresh = false } = {}) {
+  const digest = await manifestDigest(url);
+  const key = digest ? `${url}?sha256=${digest}` : url;
   const cache = 'caches' in self ? await caches.open(CACHE_NAME) : null;
-  if (cache) {
-    const hit = await cache.match(key);
-    if (hit) return { bytes: new Uint8Array(await hit.arrayBuffer()), fromCache: true };
+  if (cache && !refresh) {
+    const bytes = await cachedBundle(cache, key, digest, url);
+    if (bytes) return { bytes, fromCache: true, key };
   }
-  const bytes = await fetchWithProgress(url);
+  const response = await fetch(url, { cache: 'no-cache' });
+  if (!response.ok) throw new Error(`downloading ${url}: HTTP ${response.status}`);
+  const bytes = await readWithProgress(response);
+  if (digest && self.crypto && crypto.subtle) {
+    const hex = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
+      .map((x) => x.toString(16).padStart(2, '0'))
+      .join('');
+    if (hex !== digest.toLowerCase()) {
+      throw new Error(`downloaded ${url} has SHA-256 ${hex}, but bundles.json lists ${digest}: the server has another version`);
+    }
+  }
   if (cache) {
     // Drop older versions of the same bundle.
+    const base = new URL(url, self.location.href).href;
     for (const request of await cache.keys()) {
-      if (request.url.split('?')[0].endsWith(url) && !request.url.endsWith(key)) {
-        await cache.delete(request);
-      }
+      if (request.url.split('?')[0] === base) await cache.delete(request);
     }
-    await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+    const version = `${response.headers.get('content-length') || ''}|${response.headers.get('last-modified') || ''}`;
+    await cache.put(
+      key,
+      new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'x-texcnn-version': version } }),
+    );
   }
-  return { bytes, fromCache: false };
+  return { bytes, fromCache: false, key };
 }
 
 async function load(msg) {
   await ready;
   const started = performance.now();
-  let bytes;
-  let fromCache = false;
-  if (msg.bytes) {
-    bytes = new Uint8Array(msg.bytes);
-  } else {
-    ({ bytes, fromCache } = await loadBundleBytes(msg.url));
-  }
   if (predictor) predictor.free();
   predictor = null;
-  predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
+  let fromCache = false;
+  if (msg.bytes) {
+    predictor = await WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto');
+  } else {
+    let bytes;
+    ({ bytes, fromCache } = await loadBundleBytes(msg.url));
+    try {
+      predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
+    } catch (err) {
+      if (!fromCache) throw err;
+      // A damaged cache entry (the bundle's checksum catches it): download it again.
+      ({ bytes, fromCache } = await loadBundleBytes(msg.url, { refresh: true }));
+      predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
+    }
+  }
   post({
     type: 'ready',
     name: msg.name || msg.url,
@@ -99,24 +153,30 @@ async function load(msg) {
     card: predictor.card(),
     outputs: predictor.outputs(),
     fromCache,
+    source: msg.bytes ? 'file' : fromCache ? 'cache' : 'network',
     seconds: (performance.now() - started) / 1000,
   });
 }
 
 async function predict(msg) {
+  if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
   const parsed = parse_input(msg.text);
   post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
   let cancelled = false;
   for (const record of parsed.records) {
+    if (cancelRequested) {
+      cancelled = true;
+      break;
+    }
     try {
       const result = await predictor.predict(record.id, record.residues, true, (done, total) =>
         post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
       );
       post({ type: 'result', seq: msg.seq, result });
     } catch (err) {
-      const message = String(err && err.message ? err.message : err);
-      if (message.includes('cancelled')) {
+      const message = errorText(err);
+      if (message === 'cancelled') {
         cancelled = true;
         break;
       }
@@ -126,20 +186,37 @@ async function predict(msg) {
   post({ type: 'done', seq: msg.seq, cancelled, seconds: (performance.now() - started) / 1000 });
 }
 
+// Loading and predicting run one at a time (a new model waits for the running prediction,
+// which it cancels); parsing and cancelling are answered at once.
+let queue = Promise.resolve();
+function enqueue(job) {
+  queue = queue.then(job).catch((err) => post({ type: 'error', message: errorText(err) }));
+}
+
+function errorText(err) {
+  return String(err && err.message ? err.message : err);
+}
+
 self.onmessage = async (event) => {
   const msg = event.data;
   try {
-    if (msg.type === 'load') await load(msg);
-    else if (msg.type === 'parse') {
+    if (msg.type === 'load') {
+      requestCancel();
+      enqueue(() => load(msg));
+    } else if (msg.type === 'predict') {
+      cancelRequested = false;
+      enqueue(() => predict(msg));
+    } else if (msg.type === 'cancel') {
+      requestCancel();
+    } else if (msg.type === 'parse') {
       await ready;
       const parsed = parse_input(msg.text);
       post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
-    } else if (msg.type === 'predict') await predict(msg);
-    else if (msg.type === 'cancel') cancel();
-    else if (msg.type === 'tokens') {
+    } else if (msg.type === 'tokens') {
+      if (!predictor) return;
       post({ type: 'tokens', tokens: predictor.tokens(msg.residues, msg.start, msg.end), start: msg.start, end: msg.end });
     }
   } catch (err) {
-    post({ type: 'error', message: String(err && err.message ? err.message : err) });
+    post({ type: 'error', message: errorText(err) });
   }
 };

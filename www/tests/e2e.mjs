@@ -1,0 +1,345 @@
+// End-to-end test of the page in real headless Chromium (Debian's /usr/bin/chromium, driven
+// by playwright-core): paste a real promoter and a record with a bad character, wait for the
+// result and compare it with the native `texcnn predict` on the same bundle; check the error
+// shown; reload and check the bundle came from the Cache API; once on WebGPU (SwiftShader)
+// and once on the CPU path (?backend=cpu). Saves www/tests/screenshot.png.
+//
+// Needs the built page (bash www/serve.sh --build-only [--dev]) and the native binary:
+//   TEXCNN_BIN=target/debug/texcnn node www/tests/e2e.mjs
+// Environment: TEXCNN_BIN (default $CARGO_TARGET_DIR/debug/texcnn or target/debug/texcnn),
+// CHROMIUM (default /usr/bin/chromium), E2E_BUNDLE (default the tiny test bundle),
+// E2E_TIMING=1 also times a 2,048 bp and a 10,500 bp sequence on each backend.
+// Prints one line per check and a cargo-style `test result:` line (counted by run_all.sh).
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './static-server.mjs';
+
+const WWW = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const REPO = resolve(WWW, '..');
+const FIXTURES = join(REPO, 'tests', 'fixtures');
+const TINY = 'fixtures/bundles/tiny_predictor.texcnn';
+const DEFAULT = 'models/default.texcnn';
+const TOLERANCE = 1e-3;
+const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 300_000);
+const TEXCNN_BIN =
+  process.env.TEXCNN_BIN || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'debug', 'texcnn');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// The flags of webdriver.json (shared with the wasm-bindgen-test browser tests).
+const FLAGS = JSON.parse(readFileSync(join(REPO, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args.filter(
+  (a) => a !== '--headless',
+);
+
+// ---- a tiny harness with cargo-style output ---------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+async function check(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    passed += 1;
+    console.log(`test ${name} ... ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    failed += 1;
+    console.log(`test ${name} ... FAILED (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(String(err && err.stack ? err.stack : err).replace(/^/gm, '    '));
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// ---- inputs and the native reference ----------------------------------------------------------
+
+function fastaRecords(text) {
+  const records = [];
+  for (const block of text.split(/^>/m).slice(1)) {
+    const [header, ...lines] = block.split('\n');
+    records.push({ id: header.trim().split(/\s+/)[0], seq: lines.join('').trim() });
+  }
+  return records;
+}
+const PROMOTERS = fastaRecords(readFileSync(join(FIXTURES, 'promoters_excerpt.fa'), 'utf8'));
+const P2048 = PROMOTERS.find((r) => r.seq.length === 2048);
+const P1200 = PROMOTERS.find((r) => r.seq.length === 1200);
+
+// A pasted input: a 2,048 bp promoter, then a record with an 'X' at line 4, column 7, then a
+// 1,200 bp promoter (the bad record must not stop the good ones).
+const BAD_LINE = 4;
+const BAD_COLUMN = 7;
+const PASTE = [
+  `>${P2048.id} promoter from the repository's fixtures`,
+  P2048.seq,
+  '>broken',
+  'ACGTAAXCCGT',
+  `>${P1200.id}`,
+  P1200.seq,
+  '',
+].join('\n');
+const EXPECTED_ERROR = `record 2 ("broken"), line ${BAD_LINE}, column ${BAD_COLUMN}: invalid character 'X'`;
+
+// `texcnn predict` on the good records: {id: value}.
+function nativePredict(bundleFile, records) {
+  const dir = mkdtempSync(join(tmpdir(), 'texcnn-e2e-'));
+  const fasta = join(dir, 'in.fa');
+  const out = join(dir, 'out.tsv');
+  writeFileSync(fasta, records.map((r) => `>${r.id}\n${r.seq}\n`).join(''));
+  execFileSync(TEXCNN_BIN, ['predict', '--bundle', bundleFile, '--fasta', fasta, '--out', out], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const [header, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
+  assert(header.split('\t').length === 2, `expected one output column, got: ${header}`);
+  return Object.fromEntries(rows.map((r) => r.split('\t')).map(([id, v]) => [id, Number(v)]));
+}
+
+// ---- the page ---------------------------------------------------------------------------------
+
+async function waitReady(page) {
+  await page.waitForFunction(
+    () => ['ready', 'error'].includes(document.body.dataset.model) || document.body.dataset.state === 'error',
+    null,
+    { timeout: TIMEOUT_MS },
+  );
+  const error = await page.evaluate(() => document.body.dataset.error);
+  assert(!error, `the page failed to load the model: ${error}`);
+}
+
+// Pastes text, presses Predict, waits for the end; returns {values: {id: value}, ms}.
+async function run(page, text) {
+  await page.fill('#dna', text);
+  const started = Date.now();
+  await page.click('#predict');
+  await page.waitForFunction(
+    () => ['done', 'error', 'cancelled'].includes(document.body.dataset.state),
+    null,
+    { timeout: TIMEOUT_MS },
+  );
+  const ms = Date.now() - started;
+  const state = await page.evaluate(() => [document.body.dataset.state, document.body.dataset.error]);
+  assert(state[0] === 'done', `the run ended in state ${state[0]}: ${state[1]}`);
+  const values = await page.$$eval('#results-table tbody tr[data-id]', (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.id, Number(r.querySelector('td.value').dataset.value)])),
+  );
+  return { values, ms };
+}
+
+function compare(got, want, label) {
+  let worst = 0;
+  for (const [id, w] of Object.entries(want)) {
+    assert(id in got, `no result for ${id} on the page (got ${JSON.stringify(got)})`);
+    const diff = Math.abs(got[id] - w);
+    assert(diff <= TOLERANCE, `${id}: page ${got[id]} vs native ${w} (|diff| ${diff} > ${TOLERANCE})`);
+    worst = Math.max(worst, diff);
+  }
+  if (label) console.log(`${label}: largest |page - native| = ${worst.toExponential(2)}`);
+  const extra = Object.keys(got).filter((id) => !(id in want));
+  assert(extra.length === 0, `unexpected results on the page: ${extra.join(', ')}`);
+}
+
+async function main() {
+  const t0 = Date.now();
+  const server = await startServer([
+    ['/fixtures/', FIXTURES],
+    ['/', WWW],
+  ]);
+  const bundleUrl = process.env.E2E_BUNDLE || TINY;
+  const bundleFile = join(bundleUrl.startsWith('fixtures/') ? REPO + '/tests' : WWW, bundleUrl);
+  assert(existsSync(join(WWW, 'pkg', 'texcnn_bg.wasm')), 'www/pkg is missing: run bash www/serve.sh --build-only');
+  assert(existsSync(TEXCNN_BIN), `${TEXCNN_BIN} is missing: build it with cargo build -p texcnn-native`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1500 } });
+  const foreign = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin === new URL(server.url).origin || url.protocol === 'blob:' || url.protocol === 'data:') {
+      return route.continue();
+    }
+    foreign.push(route.request().url());
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  const bundleGets = () =>
+    server.requests.filter((r) => r.method === 'GET' && r.path === `/${bundleUrl}`).length;
+
+  const goodRecords = [P2048, P1200];
+  const native = nativePredict(bundleFile, goodRecords);
+  console.log(`native ${bundleUrl}: ${JSON.stringify(native)}`);
+  const timings = [];
+
+  await check('webgpu_matches_native_and_shows_bad_record', async () => {
+    await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=webgpu`);
+    await waitReady(page);
+    const backend = await page.getAttribute('#backend', 'data-backend');
+    assert(backend === 'webgpu', `backend shown: ${backend}`);
+    assert(bundleGets() === 1, `the bundle was fetched ${bundleGets()} times on the first visit`);
+    const downloaded = await page.evaluate(() => document.body.dataset.downloaded);
+    const size = statSync(bundleFile).size;
+    assert(Number(downloaded) === size, `download progress reached ${downloaded} of ${size} bytes`);
+    const { values, ms } = await run(page, PASTE);
+    timings.push(`webgpu, paste with ${goodRecords.length} good records: ${ms} ms`);
+    compare(values, native, 'webgpu');
+    const errors = await page.$$eval('#input-errors li', (li) => li.map((l) => l.textContent));
+    assert(
+      errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR),
+      `input errors shown: ${JSON.stringify(errors)}, expected one starting with ${EXPECTED_ERROR}`,
+    );
+    // The leave-one-segment-out chart has one bar per segment, and the tokens view shows
+    // the chosen segment wrapped in [CLS] … [SEP].
+    const bars = await page.$$eval('#segment-chart rect.bar', (b) => b.length);
+    assert(bars >= 2, `segment chart has ${bars} bars`);
+    await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length > 2);
+    const tokens = await page.$$eval('#tokens .token', (t) => t.map((x) => x.textContent));
+    assert(tokens[0] === '[CLS]' && tokens.at(-1) === '[SEP]', `tokens: ${tokens.slice(0, 5)}…`);
+  });
+
+  await check('reload_takes_the_bundle_from_the_cache', async () => {
+    const before = bundleGets();
+    await page.reload();
+    await waitReady(page);
+    const fromCache = await page.evaluate(() => document.body.dataset.bundleFromCache);
+    assert(fromCache === 'true', `bundleFromCache = ${fromCache}`);
+    assert(bundleGets() === before, `the bundle was downloaded again (${bundleGets() - before} GETs)`);
+    const status = await page.textContent('#model-status');
+    assert(/browser cache/.test(status), `model status: ${status}`);
+  });
+
+  await check('cpu_matches_native', async () => {
+    await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu`);
+    await waitReady(page);
+    const backend = await page.getAttribute('#backend', 'data-backend');
+    assert(backend === 'cpu', `backend shown: ${backend}`);
+    const { values, ms } = await run(page, PASTE);
+    timings.push(`cpu, paste with ${goodRecords.length} good records: ${ms} ms`);
+    compare(values, native, 'cpu');
+    const errors = await page.$$eval('#input-errors li', (li) => li.map((l) => l.textContent));
+    assert(errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR), `input errors: ${JSON.stringify(errors)}`);
+  });
+
+  await check('exports_csv_and_json', async () => {
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csvText = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    assert(/^id,length,[^,]+,[^,]+_percentile$/.test(csvText[0]), `CSV header: ${csvText[0]}`);
+    assert(csvText.length === 1 + goodRecords.length, `CSV rows: ${csvText.length}`);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+    const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
+    compare(Object.fromEntries(data.results.map((r) => [r.id, r.outputs[0].value])), native);
+  });
+
+  await check('dropped_fasta_file_fills_the_input', async () => {
+    const text = `>dropped\n${P1200.seq}\n>second\nACGTACGT\n`;
+    const transfer = await page.evaluateHandle((t) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([t], 'dropped.fa', { type: 'text/plain' }));
+      return dt;
+    }, text);
+    await page.dispatchEvent('#input', 'drop', { dataTransfer: transfer });
+    await page.waitForFunction((t) => document.getElementById('dna').value === t, text);
+  });
+
+  await check('model_picker_loads_a_bundle_file', async () => {
+    await page.setInputFiles('#bundle-picker', bundleFile);
+    await page.waitForFunction(() => document.body.dataset.model === 'loading');
+    await waitReady(page);
+    const status = await page.textContent('#model-status');
+    assert(status.includes(`loaded from the file ${basename(bundleFile)}`), `model status: ${status}`);
+    const { values } = await run(page, PASTE);
+    compare(values, native);
+  });
+
+  await page.screenshot({ path: join(WWW, 'tests', 'screenshot.png'), fullPage: true });
+
+  if (existsSync(join(WWW, DEFAULT)) && bundleUrl !== DEFAULT) {
+    await check('default_bundle_cpu_matches_native', async () => {
+      const want = nativePredict(join(WWW, DEFAULT), [P2048]);
+      await page.goto(`${server.url}?backend=cpu`);
+      await waitReady(page);
+      const { values, ms } = await run(page, `>${P2048.id}\n${P2048.seq}\n`);
+      timings.push(`cpu, default bundle, 2,048 bp: ${ms} ms`);
+      compare(values, want, 'cpu, default bundle');
+    });
+  } else {
+    console.log(`note: ${DEFAULT} does not exist; the CPU check ran with ${bundleUrl} only`);
+  }
+
+  if (process.env.E2E_TIMING) {
+    // 10,500 bp: the excerpt's promoters joined end to end (timing only, not biology).
+    const long = PROMOTERS.map((r) => r.seq).join('').slice(0, 10_500);
+    for (const backend of ['cpu', 'webgpu']) {
+      await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=${backend}`);
+      await waitReady(page);
+      // Twice each: the first runs include WebAssembly tier-up and (WebGPU) shader compiles.
+      for (const [name, seq] of [['2048bp', P2048.seq], ['10500bp', long], ['2048bp', P2048.seq], ['10500bp', long]]) {
+        const { ms } = await run(page, `>${name}\n${seq}\n`);
+        const inner = await page.textContent('#timings');
+        timings.push(`${backend}, ${name}: paste to result ${ms} ms (${inner})`);
+      }
+    }
+  }
+
+  // bundles.json with a digest: the cache key is versioned by it, and a wrong digest is an
+  // error (each in a fresh browser context, so with an empty cache).
+  const digest = createHash('sha256').update(readFileSync(bundleFile)).digest('hex');
+  const manifest = (sha256) => ({
+    body: JSON.stringify({ default: { url: bundleUrl, sha256 } }),
+    type: 'application/json',
+  });
+  await check('bundles_json_digest_versions_the_cache_key', async () => {
+    server.overrides.set('/bundles.json', manifest(digest));
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    await p.goto(`${server.url}?backend=cpu`);
+    await waitReady(p);
+    await p.reload();
+    await waitReady(p);
+    const [fromCache, keys] = await p.evaluate(async () => [
+      document.body.dataset.bundleFromCache,
+      (await (await caches.open('texcnn-bundles-v1')).keys()).map((r) => r.url),
+    ]);
+    assert(fromCache === 'true', `bundleFromCache = ${fromCache}`);
+    assert(
+      keys.length === 1 && keys[0] === `${server.url}${bundleUrl}?sha256=${digest}`,
+      `cache keys: ${JSON.stringify(keys)}`,
+    );
+    await fresh.close();
+  });
+  await check('bundles_json_digest_mismatch_is_an_error', async () => {
+    server.overrides.set('/bundles.json', manifest('0'.repeat(64)));
+    const fresh = await browser.newContext();
+    const p = await fresh.newPage();
+    await p.goto(`${server.url}?backend=cpu`);
+    await p.waitForFunction(() => document.body.dataset.model === 'error', null, { timeout: TIMEOUT_MS });
+    const status = await p.textContent('#model-status');
+    assert(status.includes(`has SHA-256 ${digest}, but bundles.json lists ${'0'.repeat(64)}`), `model status: ${status}`);
+    await fresh.close();
+  });
+  server.overrides.delete('/bundles.json');
+
+  await check('no_request_to_another_host', async () => {
+    assert(foreign.length === 0, `requests to other hosts: ${foreign.join(', ')}`);
+  });
+
+  await browser.close();
+  await server.close();
+  for (const t of timings) console.log(`timing: ${t}`);
+  if (failed) console.log(`browser console:\n${consoleLines.join('\n')}`);
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(
+    `\ntest result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed; 0 ignored; 0 measured; 0 filtered out; finished in ${secs}s`,
+  );
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.log(`test e2e_setup ... FAILED\n${err && err.stack ? err.stack : err}`);
+  console.log(`\ntest result: FAILED. ${passed} passed; ${failed + 1} failed; 0 ignored; 0 measured; 0 filtered out`);
+  process.exit(1);
+});
