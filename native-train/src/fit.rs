@@ -155,7 +155,7 @@ pub fn embed_all(
 /// Per-dimension mean and standard deviation of the segment embeddings of the `train` genes
 /// (every segment counts once); a constant dimension gets standard deviation 1.
 pub fn embedding_norm(embeddings: &[SegmentEmbeddings], train: &[usize]) -> NormStats {
-    let width = embeddings.first().map_or(0, |e| e.width);
+    let width = train.first().map_or(0, |&i| embeddings[i].width);
     let (mut sum, mut sq, mut n) = (vec![0f64; width], vec![0f64; width], 0f64);
     for &i in train {
         for row in embeddings[i].values.chunks(width) {
@@ -182,12 +182,16 @@ pub fn embedding_norm(embeddings: &[SegmentEmbeddings], train: &[usize]) -> Norm
     }
 }
 
-/// `embeddings` standardised with `norm`, gene by gene.
+/// `embeddings` standardised with `norm`, gene by gene (an empty entry, e.g. a gene left out
+/// of the split, stays empty).
 pub fn normalise(embeddings: &[SegmentEmbeddings], norm: &NormStats) -> Vec<Vec<f32>> {
     embeddings
         .iter()
         .map(|e| {
             let mut v = e.values.clone();
+            if e.width == 0 {
+                return v;
+            }
             for row in v.chunks_mut(e.width) {
                 for ((x, m), s) in row.iter_mut().zip(&norm.mean).zip(&norm.std) {
                     *x = (*x - m) / s;
@@ -341,13 +345,20 @@ mod tests {
             width: 2,
             values: v.to_vec(),
         };
-        // Gene 1 is not training data: its huge values must not move the statistics.
-        let embeddings = vec![e([1.0, 5.0, 3.0, 5.0]), e([1e6, 1e6, 1e6, 1e6])];
-        let norm = embedding_norm(&embeddings, &[0]);
+        // Gene 1 is not training data: its huge values must not move the statistics. Gene 2
+        // is a removed duplicate (no embeddings) and comes first.
+        let empty = SegmentEmbeddings {
+            segments: 0,
+            width: 0,
+            values: Vec::new(),
+        };
+        let embeddings = vec![empty, e([1.0, 5.0, 3.0, 5.0]), e([1e6, 1e6, 1e6, 1e6])];
+        let norm = embedding_norm(&embeddings, &[1]);
         assert_eq!(norm.mean, vec![2.0, 5.0]);
         // Dimension 0: values 1 and 3 → population std 1; dimension 1 is constant → 1.
         assert_eq!(norm.std, vec![1.0, 1.0]);
-        let n = normalise(&embeddings[..1], &norm);
-        assert_eq!(n[0], vec![-1.0, 0.0, 1.0, 0.0]);
+        let n = normalise(&embeddings[..2], &norm);
+        assert!(n[0].is_empty());
+        assert_eq!(n[1], vec![-1.0, 0.0, 1.0, 0.0]);
     }
 }

@@ -1,0 +1,99 @@
+//! The shipped default predictor (`www/models/default.texcnn`) keeps the promise on its model
+//! card: run through the prediction pipeline the page and `texcnn predict` use, on the test
+//! genes of its recorded split, it gives the test R² and Pearson r the card states (which
+//! `texcnn fit` measured on its own cached embeddings, a separate path), and `texcnn predict`
+//! writes the card's output name as its column.
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use texcnn::bundle::Bundle;
+use texcnn::predict::Predictor;
+use texcnn::split::Part;
+use texcnn_native::data::table::{TableOptions, load_table};
+use texcnn_native::split_file::SplitFile;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn metric(bundle: &Bundle, name: &str) -> f64 {
+    bundle
+        .card
+        .metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("the card has no metric {name:?}"))
+        .value
+}
+
+#[test]
+fn default_bundle_reproduces_its_cards_test_metrics() {
+    let bytes = std::fs::read(repo().join("www/models/default.texcnn")).unwrap();
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    assert_eq!(bundle.card.outputs[0].name, "xpresso_median");
+    let dataset = load_table(
+        &repo().join("native-train/data/genes_2kb.tsv"),
+        &TableOptions {
+            sequence_column: "sequence".into(),
+            label_column: "xpresso_log10_median_rpkm".into(),
+            id_column: None,
+            feature_columns: Vec::new(),
+        },
+    )
+    .unwrap();
+    let split =
+        SplitFile::read(&repo().join("native-train/data/splits/xpresso_median_seed0.json"))
+            .unwrap();
+    assert!(bundle.card.training.as_ref().unwrap().split.contains("split seed 0"));
+    let parts = split.assign(&dataset).unwrap();
+    let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
+    let (mut pred, mut label) = (Vec::new(), Vec::new());
+    for (example, part) in dataset.examples.iter().zip(&parts) {
+        if *part == Some(Part::Test) {
+            let p = predictor.predict(&example.sequence, 8, false).unwrap();
+            pred.push(f64::from(p.outputs[0].value));
+            label.push(example.label);
+        }
+    }
+    let scores = texcnn::metrics::scores(&pred, &label).unwrap();
+    assert_eq!(scores.n, split.test.len());
+    let card_r2 = metric(&bundle, "R² (squared Pearson)");
+    let card_r = metric(&bundle, "Pearson r");
+    assert!(
+        (scores.r2 - card_r2).abs() < 1e-4,
+        "pipeline R² {} vs card {card_r2}",
+        scores.r2
+    );
+    assert!((scores.pearson_r - card_r).abs() < 1e-4);
+}
+
+#[test]
+fn texcnn_predict_runs_with_the_default_bundle() {
+    let out = std::env::temp_dir().join(format!("texcnn-default-{}.tsv", std::process::id()));
+    let input = std::env::temp_dir().join(format!("texcnn-default-{}.fa", std::process::id()));
+    let example = std::fs::read_to_string(repo().join("www/example.fa")).unwrap();
+    // The example, then a record with a bad character: the good one still gets its row.
+    std::fs::write(&input, format!("{example}>bad\nACGTXACGT\n")).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
+        .args(["predict", "--bundle"])
+        .arg(repo().join("www/models/default.texcnn"))
+        .arg("--fasta")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line") && stderr.contains("column"), "{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "id\txpresso_median");
+    assert_eq!(lines.len(), 2, "{text}");
+    let value: f64 = lines[1].split('\t').nth(1).unwrap().parse().unwrap();
+    // log10(RPKM + 0.1): the training labels lie in about −1…3.
+    assert!(lines[1].starts_with("p5\t") && (-1.5..4.0).contains(&value), "{text}");
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&input);
+}
