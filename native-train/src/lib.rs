@@ -2,9 +2,11 @@
 //! binary (`main.rs`) is a thin CLI over these modules.
 
 pub mod data;
+pub mod deeplncloc;
 pub mod evaluate;
 pub mod kmer_ridge;
 pub mod onehot_cnn;
 pub mod predictions;
 pub mod split_file;
 pub mod trainer;
+pub mod word2vec;
