@@ -217,7 +217,7 @@ fn deeplncloc_trains_on_a_small_table() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("seed 1 word2vec epoch 2: loss "), "{err}");
+    assert!(err.contains("word2vec epoch 2: loss "), "{err}");
     assert!(err.contains("seed 1 epoch 2: train MSE "), "{err}");
     for seed in 0..2 {
         let pred =
