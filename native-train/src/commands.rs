@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
 use clap::Args;
 use texcnn::split::{Part, SplitFractions, count_parts, part_indices};
 use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
@@ -12,8 +14,9 @@ use texcnn_native::data::table::{TableOptions, load_table};
 use texcnn_native::data::{Dataset, SourceKind, source_kind};
 use texcnn_native::evaluate::{scatter_svg, score_runs, summarize_runs};
 use texcnn_native::kmer_ridge::{self, KmerRidgeConfig};
-use texcnn_native::predictions::PredictionFile;
+use texcnn_native::predictions::{Prediction, PredictionFile};
 use texcnn_native::split_file::SplitFile;
+use texcnn_native::trainer::{self, TrainerConfig};
 
 /// Where the labelled data comes from.
 #[derive(Args, Debug, Clone)]
@@ -318,43 +321,57 @@ pub struct CnnArgs {
     pub out_dir: PathBuf,
 }
 
-/// `texcnn baseline onehot-cnn`.
-pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
-    use burn::tensor::Device;
-    use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
-    use texcnn_native::trainer::{self, TrainerConfig};
+/// The fixed split and gene indices that every training run of a neural baseline shares, and
+/// the per-seed step: train, predict every gene, write `predictions_seedN.tsv` and
+/// `train_log_seedN.tsv`.
+struct SeedRuns<'a> {
+    dataset: &'a Dataset,
+    args: &'a CnnArgs,
+    split: SplitFile,
+    split_path: PathBuf,
+    parts: Vec<Option<Part>>,
+    train: Vec<usize>,
+    valid: Vec<usize>,
+    /// Every gene of the split (duplicates removed by the split are left out).
+    all: Vec<usize>,
+    labels: Vec<f64>,
+}
 
-    let dataset = load(data)?;
-    let length = dataset.examples[0].sequence.len();
-    if let Some(e) = dataset.examples.iter().find(|e| e.sequence.len() != length) {
-        bail!(
-            "the one-hot CNN needs one sequence length: \"{}\" is {} bp, \"{}\" is {length} bp",
-            e.id,
-            e.sequence.len(),
-            dataset.examples[0].id
-        );
+impl<'a> SeedRuns<'a> {
+    /// Reads `--split`, or makes the split of `--split-seed` and writes it to `--out-dir`.
+    fn new(dataset: &'a Dataset, args: &'a CnnArgs) -> anyhow::Result<Self> {
+        let (split, split_path) = args.split.resolve(dataset, &args.out_dir)?;
+        let parts = split.assign(dataset)?;
+        Ok(Self {
+            train: part_indices(&parts, Part::Train),
+            valid: part_indices(&parts, Part::Valid),
+            all: (0..parts.len()).filter(|&i| parts[i].is_some()).collect(),
+            labels: dataset.examples.iter().map(|e| e.label).collect(),
+            dataset,
+            args,
+            split,
+            split_path,
+            parts,
+        })
     }
-    let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
-    let parts = split.assign(&dataset)?;
-    let (train_idx, valid_idx) = (
-        part_indices(&parts, Part::Train),
-        part_indices(&parts, Part::Valid),
-    );
-    let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
-    let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
-    let sequences: Vec<&str> = dataset
-        .examples
-        .iter()
-        .map(|e| e.sequence.as_str())
-        .collect();
-    let forward = |model: &OneHotCnn, batch: &[usize], device: &Device| {
-        let seqs: Vec<&str> = batch.iter().map(|&i| sequences[i]).collect();
-        model.forward(one_hot(&seqs, length, device))
-    };
-    let device = Device::flex();
-    for &seed in &args.seeds {
-        device.seed(seed);
-        let model = OneHotCnnConfig::new(length).init(&device.clone().autodiff())?;
+
+    /// Trains `model` (initialised on `device.autodiff()`) with training seed `seed` and
+    /// writes its predictions and log. `model_name` and `settings` go into the prediction
+    /// file's header.
+    fn train_seed<M, F>(
+        &self,
+        seed: u64,
+        model: M,
+        forward: F,
+        device: &Device,
+        model_name: &str,
+        settings: Vec<(String, String)>,
+    ) -> anyhow::Result<()>
+    where
+        M: Module,
+        F: Fn(&M, &[usize], &Device) -> Tensor<2>,
+    {
+        let args = self.args;
         let config = TrainerConfig {
             max_epochs: args.epochs,
             batch_size: args.batch_size,
@@ -366,13 +383,13 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
         let (best, report) = trainer::train(
             model,
             trainer::TrainData {
-                train: &train_idx,
-                valid: &valid_idx,
-                labels: &labels,
+                train: &self.train,
+                valid: &self.valid,
+                labels: &self.labels,
             },
             &config,
-            &device,
-            forward,
+            device,
+            &forward,
             |e| {
                 eprintln!(
                     "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
@@ -386,45 +403,232 @@ pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
         )?;
         let pred = trainer::predict(
             &best,
-            &all_idx,
+            &self.all,
             args.batch_size,
             (report.label_mean, report.label_std),
-            &device,
+            device,
             &forward,
         );
+        let mut meta = vec![
+            ("model".into(), model_name.to_string()),
+            ("data".into(), self.dataset.source.clone()),
+            ("label".into(), self.dataset.label_name.clone()),
+            ("split".into(), self.split_path.display().to_string()),
+            ("split_seed".into(), self.split.seed.to_string()),
+            ("seed".into(), seed.to_string()),
+            (
+                "best_epoch".into(),
+                format!(
+                    "{} of {} (valid MSE {:.4})",
+                    report.best_epoch,
+                    report.history.len(),
+                    report.best_valid_loss
+                ),
+            ),
+            (
+                "training".into(),
+                format!(
+                    "Adam lr {}, batch {}, patience {}, max epochs {}",
+                    args.lr, args.batch_size, args.patience, args.epochs
+                ),
+            ),
+        ];
+        meta.extend(settings);
         write_seed_run(
-            &dataset,
-            &parts,
-            &all_idx,
+            self.dataset,
+            &self.parts,
+            &self.all,
             &pred,
-            vec![
-                ("model".into(), "onehot-cnn (Xpresso-style)".into()),
-                ("data".into(), dataset.source.clone()),
-                ("label".into(), dataset.label_name.clone()),
-                ("split".into(), split_path.display().to_string()),
-                ("split_seed".into(), split.seed.to_string()),
-                ("seed".into(), seed.to_string()),
-                (
-                    "best_epoch".into(),
-                    format!(
-                        "{} of {} (valid MSE {:.4})",
-                        report.best_epoch,
-                        report.history.len(),
-                        report.best_valid_loss
-                    ),
-                ),
-                (
-                    "training".into(),
-                    format!(
-                        "Adam lr {}, batch {}, patience {}, max epochs {}",
-                        args.lr, args.batch_size, args.patience, args.epochs
-                    ),
-                ),
-            ],
+            meta,
             &args.out_dir,
             seed,
             &log,
+        )
+    }
+}
+
+/// `texcnn baseline onehot-cnn`.
+pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
+    use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
+
+    let dataset = load(data)?;
+    let length = dataset.examples[0].sequence.len();
+    if let Some(e) = dataset.examples.iter().find(|e| e.sequence.len() != length) {
+        bail!(
+            "the one-hot CNN needs one sequence length: \"{}\" is {} bp, \"{}\" is {length} bp",
+            e.id,
+            e.sequence.len(),
+            dataset.examples[0].id
+        );
+    }
+    let runs = SeedRuns::new(&dataset, args)?;
+    let sequences: Vec<&str> = dataset
+        .examples
+        .iter()
+        .map(|e| e.sequence.as_str())
+        .collect();
+    let forward = |model: &OneHotCnn, batch: &[usize], device: &Device| {
+        let seqs: Vec<&str> = batch.iter().map(|&i| sequences[i]).collect();
+        model.forward(one_hot(&seqs, length, device))
+    };
+    let device = Device::flex();
+    for &seed in &args.seeds {
+        device.seed(seed);
+        let model = OneHotCnnConfig::new(length).init(&device.clone().autodiff())?;
+        runs.train_seed(
+            seed,
+            model,
+            forward,
+            &device,
+            "onehot-cnn (Xpresso-style)",
+            Vec::new(),
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Settings of `texcnn baseline deeplncloc` beyond the shared training settings.
+#[derive(Args, Debug, Clone)]
+pub struct DeepLncLocArgs {
+    /// k-mer length: overlapping k-mers (stride 1) are the words.
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// Subsequences each sequence's k-mer list is cut into (the last takes the remainder).
+    #[arg(long, default_value_t = 64)]
+    pub subsequences: usize,
+    /// Word2Vec vector size.
+    #[arg(long, default_value_t = 64)]
+    pub w2v_dim: usize,
+    /// Word2Vec window (largest distance between centre and context k-mer).
+    #[arg(long, default_value_t = 5)]
+    pub w2v_window: usize,
+    /// Word2Vec negative samples per pair.
+    #[arg(long, default_value_t = 5)]
+    pub w2v_negatives: usize,
+    /// Word2Vec epochs over the training genes.
+    #[arg(long, default_value_t = 5)]
+    pub w2v_epochs: usize,
+    /// Word2Vec starting learning rate (linear decay).
+    #[arg(long, default_value_t = 0.025)]
+    pub w2v_lr: f64,
+    /// Word2Vec seed. The vectors are trained once and shared by every training seed, as
+    /// TExCNN's encoder is.
+    #[arg(long, default_value_t = 0)]
+    pub w2v_seed: u64,
+}
+
+/// `texcnn baseline deeplncloc`: Word2Vec once on the training genes' k-mers, the
+/// [genes, subsequences, dim] matrix of subsequence means, then per training seed TExCNN's
+/// text-CNN head trained on it.
+pub fn deeplncloc(
+    data: &DataArgs,
+    args: &CnnArgs,
+    dll: &DeepLncLocArgs,
+) -> anyhow::Result<ExitCode> {
+    use texcnn::head::{TextCnnHead, TextCnnHeadConfig};
+    use texcnn_native::deeplncloc::{
+        check_lengths, check_settings, kmer_tokens, subsequence_vectors,
+    };
+    use texcnn_native::word2vec::{self, Word2VecConfig};
+
+    let (k, s, dim) = (dll.k, dll.subsequences, dll.w2v_dim);
+    check_settings(k, s)?;
+    let w2v = Word2VecConfig {
+        dim,
+        window: dll.w2v_window,
+        negatives: dll.w2v_negatives,
+        epochs: dll.w2v_epochs,
+        learning_rate: dll.w2v_lr,
+        seed: dll.w2v_seed,
+    };
+    w2v.validate()?;
+    let head = TextCnnHeadConfig::new(dim);
+    head.validate()?;
+    let dataset = load(data)?;
+    check_lengths(
+        dataset
+            .examples
+            .iter()
+            .map(|e| (e.id.as_str(), e.sequence.as_str())),
+        k,
+        s,
+    )?;
+    let runs = SeedRuns::new(&dataset, args)?;
+    let tokens: Vec<Vec<Option<u32>>> = dataset
+        .examples
+        .iter()
+        .map(|e| kmer_tokens(&e.sequence, k))
+        .collect();
+    // Word2Vec never sees a validation or test gene.
+    let corpus: Vec<&[Option<u32>]> = runs.train.iter().map(|&i| tokens[i].as_slice()).collect();
+    let settings = vec![(
+        "deeplncloc".to_string(),
+        format!(
+            "k {k}, {s} subsequences; word2vec skip-gram on the training genes: dim {dim}, \
+             window {}, {} negatives, {} epochs, lr {}, seed {}; text-CNN kernels {:?} x {} \
+             filters, dense {:?}, dropout {}",
+            w2v.window,
+            w2v.negatives,
+            w2v.epochs,
+            w2v.learning_rate,
+            w2v.seed,
+            head.kernel_sizes,
+            head.filters,
+            head.dense,
+            head.dropout
+        ),
+    )];
+    let started = std::time::Instant::now();
+    let embeddings = word2vec::train(&corpus, 1 << (2 * k), &w2v, |e| {
+        eprintln!(
+            "word2vec epoch {}: loss {:.4}, {:.1} M pairs, {:.2} M pairs/s",
+            e.epoch,
+            e.mean_loss,
+            e.pairs as f64 / 1e6,
+            e.pairs as f64 / 1e6 / e.seconds.max(1e-9)
+        );
+    })?;
+    let mut features = Vec::with_capacity(tokens.len() * s * dim);
+    for (e, t) in dataset.examples.iter().zip(&tokens) {
+        features.extend(
+            subsequence_vectors(t, s, &embeddings)
+                .with_context(|| format!("\"{}\" has fewer than {s} k-mers", e.id))?,
+        );
+    }
+    eprintln!(
+        "word2vec and the [{}, {s}, {dim}] subsequence matrix: {:.1} s",
+        tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let features = features.as_slice();
+    // [batch, subsequences, dim] rows of the precomputed matrix.
+    let forward = |model: &TextCnnHead, batch: &[usize], device: &Device| {
+        let mut x = Vec::with_capacity(batch.len() * s * dim);
+        for &i in batch {
+            x.extend_from_slice(&features[i * s * dim..(i + 1) * s * dim]);
+        }
+        model.forward(
+            Tensor::from_data(TensorData::new(x, [batch.len(), s, dim]), device),
+            None,
+        )
+    };
+    let device = Device::flex();
+    for &seed in &args.seeds {
+        let started = std::time::Instant::now();
+        device.seed(seed);
+        let model = head.init(&device.clone().autodiff())?;
+        runs.train_seed(
+            seed,
+            model,
+            forward,
+            &device,
+            "deeplncloc",
+            settings.clone(),
+        )?;
+        eprintln!(
+            "seed {seed}: {:.1} s (training and prediction)",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -479,7 +683,6 @@ pub fn write_seed_run(
     seed: u64,
     log: &str,
 ) -> anyhow::Result<()> {
-    use texcnn_native::predictions::Prediction;
     let rows = all_idx
         .iter()
         .zip(predictions)

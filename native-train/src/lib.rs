@@ -2,6 +2,7 @@
 //! binary (`main.rs`) is a thin CLI over these modules.
 
 pub mod data;
+pub mod deeplncloc;
 pub mod embed_cache;
 pub mod evaluate;
 pub mod fit;
@@ -10,3 +11,4 @@ pub mod onehot_cnn;
 pub mod predictions;
 pub mod split_file;
 pub mod trainer;
+pub mod word2vec;

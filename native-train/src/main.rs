@@ -142,6 +142,16 @@ enum Baseline {
         #[command(flatten)]
         cnn: commands::CnnArgs,
     },
+    /// DeepLncLoc (Zeng et al. 2022): Word2Vec k-mer vectors (trained on the training genes),
+    /// averaged over equal subsequences, then TExCNN's text-CNN head; trained like onehot-cnn.
+    Deeplncloc {
+        #[command(flatten)]
+        data: commands::DataArgs,
+        #[command(flatten)]
+        cnn: commands::CnnArgs,
+        #[command(flatten)]
+        dll: commands::DeepLncLocArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -189,6 +199,9 @@ fn main() -> ExitCode {
         Command::Baseline {
             baseline: Baseline::OnehotCnn { data, cnn },
         } => commands::onehot_cnn(&data, &cnn),
+        Command::Baseline {
+            baseline: Baseline::Deeplncloc { data, cnn, dll },
+        } => commands::deeplncloc(&data, &cnn, &dll),
         Command::Evaluate {
             predictions,
             part,

@@ -42,10 +42,17 @@ fn default_bundle_reproduces_its_cards_test_metrics() {
         },
     )
     .unwrap();
-    let split =
-        SplitFile::read(&repo().join("native-train/data/splits/xpresso_median_seed0.json"))
-            .unwrap();
-    assert!(bundle.card.training.as_ref().unwrap().split.contains("split seed 0"));
+    let split = SplitFile::read(&repo().join("native-train/data/splits/xpresso_median_seed0.json"))
+        .unwrap();
+    assert!(
+        bundle
+            .card
+            .training
+            .as_ref()
+            .unwrap()
+            .split
+            .contains("split seed 0")
+    );
     let parts = split.assign(&dataset).unwrap();
     let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
     let (mut pred, mut label) = (Vec::new(), Vec::new());
@@ -86,14 +93,20 @@ fn texcnn_predict_runs_with_the_default_bundle() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("line") && stderr.contains("column"), "{stderr}");
+    assert!(
+        stderr.contains("line") && stderr.contains("column"),
+        "{stderr}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "id\txpresso_median");
     assert_eq!(lines.len(), 2, "{text}");
     let value: f64 = lines[1].split('\t').nth(1).unwrap().parse().unwrap();
     // log10(RPKM + 0.1): the training labels lie in about −1…3.
-    assert!(lines[1].starts_with("p5\t") && (-1.5..4.0).contains(&value), "{text}");
+    assert!(
+        lines[1].starts_with("p5\t") && (-1.5..4.0).contains(&value),
+        "{text}"
+    );
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&input);
 }
