@@ -17,21 +17,21 @@ cargo build --release -p texcnn-native
 BIN=target/release/texcnn
 mkdir -p "$OUT"
 
-# label column | output name | model-card meaning | unit | transform
+# label column | output name | model-card meaning | unit | transform | one-hot CNN settings
 LABELS=(
-  "xpresso_log10_median_rpkm|xpresso_median|median expression across tissues (Xpresso)|RPKM|log10(x + 0.1)"
-  "liver_ln1p_tpm|liver|expression in liver (GTEx)|TPM|ln(1 + x)"
+  "xpresso_log10_median_rpkm|xpresso_median|median expression across tissues (Xpresso)|RPKM|log10(x + 0.1)|--epochs 30 --patience 5"
+  "liver_ln1p_tpm|liver|expression in liver (GTEx)|TPM|ln(1 + x)|--epochs 15 --patience 4"
 )
 
 for row in "${LABELS[@]}"; do
-  IFS='|' read -r label name meaning unit transform <<<"$row"
+  IFS='|' read -r label name meaning unit transform cnn <<<"$row"
   dir="$OUT/$name"
-  mkdir -p "$dir"
-  split="$dir/split_seed0.json"
-  [ -f "$split" ] || "$BIN" split --data "$DATA" --label "$label" --seed 0 --out "$split"
+  mkdir -p "$dir"/{kmer_ridge,onehot_cnn,deeplncloc,texcnn}
+  # The committed split (what `texcnn split --label $label --seed 0` writes).
+  split="native-train/data/splits/${name}_seed0.json"
   common=(--data "$DATA" --label "$label" --split "$split")
   "$BIN" baseline kmer-ridge "${common[@]}" --k 4 --out-dir "$dir/kmer_ridge"
-  "$BIN" baseline onehot-cnn "${common[@]}" --seeds "$SEEDS" --out-dir "$dir/onehot_cnn"
+  "$BIN" baseline onehot-cnn "${common[@]}" --seeds "$SEEDS" $cnn --out-dir "$dir/onehot_cnn"
   "$BIN" baseline deeplncloc "${common[@]}" --seeds "$SEEDS" --out-dir "$dir/deeplncloc"
   "$BIN" fit "${common[@]}" --encoder "$ENCODER" --seeds "$SEEDS" --out-dir "$dir/texcnn" \
     --output-name "$name" --label-meaning "$meaning" --label-unit "$unit" \
@@ -42,7 +42,7 @@ echo
 echo "| model | label | test R² min / mean / max | Pearson r min / mean / max | runs |"
 echo "| --- | --- | --- | --- | --- |"
 for row in "${LABELS[@]}"; do
-  IFS='|' read -r label name _ <<<"$row"
+  IFS='|' read -r label name _ _ _ _ <<<"$row"
   for model in texcnn deeplncloc onehot_cnn kmer_ridge; do
     files=("$OUT/$name/$model"/predictions_seed*.tsv)
     "$BIN" evaluate --predictions "${files[@]}" --scatter "$OUT/$name/$model/scatter.svg" \
