@@ -44,8 +44,9 @@ def load():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--texcnn", action="append", metavar="[LABEL=]PATH",
-                        help="a release binary of texcnn, optionally labelled; repeatable "
+    parser.add_argument("--texcnn", action="append", metavar="[LABEL=]PATH[@PRECISIONS]",
+                        help="a release binary of texcnn, optionally labelled and with its own "
+                             "precisions (e.g. base=/tmp/texcnn-base@f32); repeatable "
                              "(default: ours=target/release/texcnn)")
     parser.add_argument("--precision", default="f32,int8", help="our precisions in the timed rounds")
     parser.add_argument("--warmup", type=int, default=0,
@@ -62,8 +63,9 @@ def main():
     args = parser.parse_args()
     binaries = []
     for spec in args.texcnn or ["ours=target/release/texcnn"]:
+        spec, _, precision = spec.partition("@")
         label, _, path = spec.rpartition("=")
-        binaries.append((label or "ours", path))
+        binaries.append((label or "ours", path, precision or args.precision))
     texcnn = binaries[0][1]
 
     work = Path(args.work)
@@ -104,16 +106,18 @@ def main():
     for r in range(args.rounds):
         log(f"round {r + 1}/{args.rounds}, load average {load()}")
         notes.append(f"round {r + 1}: load average {load()}")
-        for label, path in binaries:
-            out = run([path, "bench"] + gene_args + ["--precision", args.precision, "--batch", args.batch,
-                                                     "--warmup", args.warmup, "--repeats", "1", "--format", "tsv"])
+        for label, path, precision in binaries:
+            # A binary from before --warmup existed does its own single warm-up run.
+            warmup = ["--warmup", args.warmup] if "--warmup" in run([path, "bench", "--help"]) else []
+            out = run([path, "bench"] + gene_args + ["--precision", precision, "--batch", args.batch,
+                                                     "--repeats", "1", "--format", "tsv"] + warmup)
             lines = out.splitlines()
             header = next(i for i, line in enumerate(lines) if line.startswith("precision\t"))
             columns = lines[header].split("\t")
             for line in lines[header + 1:]:
                 row = dict(zip(columns, line.split("\t")))
-                precision = "int8" if row["precision"].startswith("int8") else "f32"
-                add(f"{label} {precision}", row["batch"], row["median s/gene"])
+                kind = "int8" if row["precision"].startswith("int8") else "f32"
+                add(f"{label} {kind}", row["batch"], row["median s/gene"])
                 tokens = int(row["tokens"])
             notes.extend(f"{label}: {line}" for line in lines[:header] if line.startswith("burn Flex matmul"))
         for runtimes in ("torch", "ort-fp32,ort-int8"):

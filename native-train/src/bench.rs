@@ -364,7 +364,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 let (took, vectors) = embed_gene(&candidate.encoder, &token_ids, batch)?;
                 eprintln!("  run {}: {:.3} s", run + 1, took.as_secs_f64());
                 samples.push(took.as_secs_f64());
-                if !embeddings.iter().any(|(label, _)| *label == candidate.label) {
+                if !embeddings
+                    .iter()
+                    .any(|(label, _)| *label == candidate.label)
+                {
                     embeddings.push((candidate.label.clone(), vectors));
                 }
             }
