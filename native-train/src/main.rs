@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod bundle_cmd;
 mod commands;
 mod device;
@@ -41,6 +42,9 @@ enum Command {
         #[arg(long)]
         tokens: bool,
     },
+    /// Time the encoder on one TExCNN gene (10,500 bp, 18 segments): latency, tokens/s,
+    /// FLOPs and FLOP/s; or write the random full-size model the benchmark uses.
+    Bench(Box<bench::BenchArgs>),
     /// Embed every FASTA record with a DNABERT-2 encoder (mean of the last hidden layer).
     Embed(embed::EmbedArgs),
     /// Predict expression for FASTA records with a predictor bundle (TSV out).
@@ -163,6 +167,7 @@ fn main() -> ExitCode {
             tokens,
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
         Command::Embed(args) => embed::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Predict(args) => predict_cmd::run(&args),
         Command::Fit(args) => fit_cmd::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
