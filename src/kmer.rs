@@ -21,7 +21,8 @@ pub struct KmerCounter {
     k: usize,
 }
 
-fn base_code(b: u8) -> Option<usize> {
+/// 2-bit code of a base (A 0, C 1, G 2, T 3, either case); `None` for anything else.
+pub fn base_code(b: u8) -> Option<usize> {
     match b {
         b'A' | b'a' => Some(0),
         b'C' | b'c' => Some(1),

@@ -379,7 +379,7 @@ impl<'a> SeedRuns<'a> {
             patience: args.patience,
             seed,
         };
-        let mut log = String::from("epoch\ttrain_mse\tvalid_mse\tseconds\n");
+        let mut log = String::from(EPOCH_LOG_HEADER);
         let (best, report) = trainer::train(
             model,
             trainer::TrainData {
@@ -390,16 +390,7 @@ impl<'a> SeedRuns<'a> {
             &config,
             device,
             &forward,
-            |e| {
-                eprintln!(
-                    "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
-                    e.epoch, e.train_loss, e.valid_loss, e.seconds
-                );
-                log.push_str(&format!(
-                    "{}\t{:.6}\t{:.6}\t{:.2}\n",
-                    e.epoch, e.train_loss, e.valid_loss, e.seconds
-                ));
-            },
+            |e| log_epoch(seed, &mut log, e),
         )?;
         let pred = trainer::predict(
             &best,
@@ -409,30 +400,14 @@ impl<'a> SeedRuns<'a> {
             device,
             &forward,
         );
-        let mut meta = vec![
-            ("model".into(), model_name.to_string()),
-            ("data".into(), self.dataset.source.clone()),
-            ("label".into(), self.dataset.label_name.clone()),
-            ("split".into(), self.split_path.display().to_string()),
-            ("split_seed".into(), self.split.seed.to_string()),
-            ("seed".into(), seed.to_string()),
-            (
-                "best_epoch".into(),
-                format!(
-                    "{} of {} (valid MSE {:.4})",
-                    report.best_epoch,
-                    report.history.len(),
-                    report.best_valid_loss
-                ),
-            ),
-            (
-                "training".into(),
-                format!(
-                    "Adam lr {}, batch {}, patience {}, max epochs {}",
-                    args.lr, args.batch_size, args.patience, args.epochs
-                ),
-            ),
-        ];
+        let mut meta = run_meta(
+            model_name,
+            self.dataset,
+            (&self.split_path, self.split.seed),
+            seed,
+            &report,
+            &config,
+        );
         meta.extend(settings);
         write_seed_run(
             self.dataset,
@@ -709,4 +684,55 @@ pub fn write_seed_run(
         texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
     );
     Ok(())
+}
+
+/// Header of `train_log_seedN.tsv`; [`log_epoch`] writes its rows.
+pub const EPOCH_LOG_HEADER: &str = "epoch\ttrain_mse\tvalid_mse\tseconds\n";
+
+/// Prints one epoch's losses and appends them to a training log.
+pub fn log_epoch(seed: u64, log: &mut String, e: &texcnn_native::trainer::EpochLog) {
+    eprintln!(
+        "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
+        e.epoch, e.train_loss, e.valid_loss, e.seconds
+    );
+    log.push_str(&format!(
+        "{}\t{:.6}\t{:.6}\t{:.2}\n",
+        e.epoch, e.train_loss, e.valid_loss, e.seconds
+    ));
+}
+
+/// The header lines every trained model's prediction file starts with: model, data, label,
+/// split, seeds, the kept epoch and the training settings.
+pub fn run_meta(
+    model: &str,
+    dataset: &Dataset,
+    (split_path, split_seed): (&Path, u64),
+    seed: u64,
+    report: &texcnn_native::trainer::TrainReport,
+    config: &TrainerConfig,
+) -> Vec<(String, String)> {
+    vec![
+        ("model".into(), model.to_string()),
+        ("data".into(), dataset.source.clone()),
+        ("label".into(), dataset.label_name.clone()),
+        ("split".into(), split_path.display().to_string()),
+        ("split_seed".into(), split_seed.to_string()),
+        ("seed".into(), seed.to_string()),
+        (
+            "best_epoch".into(),
+            format!(
+                "{} of {} (valid MSE {:.4})",
+                report.best_epoch,
+                report.history.len(),
+                report.best_valid_loss
+            ),
+        ),
+        (
+            "training".into(),
+            format!(
+                "Adam lr {}, batch {}, patience {}, max epochs {}",
+                config.learning_rate, config.batch_size, config.patience, config.max_epochs
+            ),
+        ),
+    ]
 }

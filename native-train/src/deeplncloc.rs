@@ -44,16 +44,6 @@ pub fn check_settings(k: usize, subsequences: usize) -> Result<(), DeepLncLocErr
     Ok(())
 }
 
-fn base_code(b: u8) -> Option<u32> {
-    match b {
-        b'A' | b'a' => Some(0),
-        b'C' | b'c' => Some(1),
-        b'G' | b'g' => Some(2),
-        b'T' | b't' => Some(3),
-        _ => None,
-    }
-}
-
 /// The overlapping k-mers of `seq` (one per start position, `len − k + 1` of them), each its
 /// index below 4^k, or `None` when the window holds a character other than A, C, G, T.
 pub fn kmer_tokens(seq: &str, k: usize) -> Vec<Option<u32>> {
@@ -65,9 +55,9 @@ pub fn kmer_tokens(seq: &str, k: usize) -> Vec<Option<u32>> {
     let (mut code, mut valid_run) = (0u64, 0usize);
     let mut out = Vec::with_capacity(bytes.len() + 1 - k);
     for (i, &b) in bytes.iter().enumerate() {
-        match base_code(b) {
+        match texcnn::kmer::base_code(b) {
             Some(c) => {
-                code = ((code << 2) | u64::from(c)) & mask;
+                code = ((code << 2) | c as u64) & mask;
                 valid_run += 1;
             }
             None => valid_run = 0,

@@ -21,7 +21,9 @@ use texcnn_native::fit::{
 use texcnn_native::trainer::{TrainData, TrainerConfig};
 
 use crate::bundle_cmd::Quantize;
-use crate::commands::{DataArgs, SplitChoice, write_seed_run};
+use crate::commands::{
+    DataArgs, EPOCH_LOG_HEADER, SplitChoice, log_epoch, run_meta, write_seed_run,
+};
 
 /// Settings of `texcnn fit`.
 #[derive(clap::Args, Debug, Clone)]
@@ -233,7 +235,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             patience: args.patience,
             seed,
         };
-        let mut log = String::from("epoch\ttrain_mse\tvalid_mse\tseconds\n");
+        let mut log = String::from(EPOCH_LOG_HEADER);
         let run = train_head(
             &head_config,
             &normalised,
@@ -246,48 +248,27 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             &all_idx,
             &config,
             &device,
-            |e| {
-                eprintln!(
-                    "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
-                    e.epoch, e.train_loss, e.valid_loss, e.seconds
-                );
-                log.push_str(&format!(
-                    "{}\t{:.6}\t{:.6}\t{:.2}\n",
-                    e.epoch, e.train_loss, e.valid_loss, e.seconds
-                ));
-            },
+            |e| log_epoch(seed, &mut log, e),
         )?;
         write_seed_run(
             &dataset,
             &parts,
             &all_idx,
             &run.predictions,
-            vec![
-                ("model".into(), "texcnn".into()),
+            [
                 ("encoder".into(), args.encoder.display().to_string()),
                 ("head".into(), description.clone()),
-                ("data".into(), dataset.source.clone()),
-                ("label".into(), dataset.label_name.clone()),
-                ("split".into(), split_path.display().to_string()),
-                ("split_seed".into(), split.seed.to_string()),
-                ("seed".into(), seed.to_string()),
-                (
-                    "best_epoch".into(),
-                    format!(
-                        "{} of {} (valid MSE {:.4})",
-                        run.report.best_epoch,
-                        run.report.history.len(),
-                        run.report.best_valid_loss
-                    ),
-                ),
-                (
-                    "training".into(),
-                    format!(
-                        "Adam lr {}, batch {}, patience {}, max epochs {}",
-                        args.lr, args.batch_size, args.patience, args.epochs
-                    ),
-                ),
-            ],
+            ]
+            .into_iter()
+            .chain(run_meta(
+                "texcnn",
+                &dataset,
+                (&split_path, split.seed),
+                seed,
+                &run.report,
+                &config,
+            ))
+            .collect(),
             &args.out_dir,
             seed,
             &log,
