@@ -161,8 +161,16 @@ $('cancel').addEventListener('click', () => {
 
 // ---- results --------------------------------------------------------------------------------
 
+// The value's unit as a reader sees it: the label's transform of the raw unit, e.g.
+// "log10(RPKM + 0.1)", or the raw unit when untransformed.
+function valueUnit(o) {
+  const t = (o.transform || '').trim();
+  if (!t || t === 'none' || !/\bx\b/.test(t)) return o.unit;
+  return t.replace(/\bx\b/, o.unit);
+}
+
 function outputHeader(o) {
-  return `${o.label} (${o.unit})`;
+  return `${o.label} (${valueUnit(o)})`;
 }
 
 function renderLegend() {
@@ -172,7 +180,10 @@ function renderLegend() {
     const dt = document.createElement('dt');
     dt.textContent = `${o.name}: ${o.label}`;
     const dd = document.createElement('dd');
-    dd.textContent = `Unit: ${o.unit}. ${o.meaning ? `${o.meaning}. ` : ''}The percentile places the value among the model's reference genes (the labels it was trained on).`;
+    const percentile = /percentile/i.test(o.meaning || '')
+      ? ''
+      : "The percentile places the value among the model's reference genes (the labels it was trained on).";
+    dd.textContent = `Unit: ${valueUnit(o)}. ${o.meaning ? `${o.meaning}. ` : ''}${percentile}`;
     legend.append(dt, dd);
   }
 }
