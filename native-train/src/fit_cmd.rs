@@ -309,6 +309,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             "test split: {} held-out genes (split seed {}), never used for training or selection",
             test.n, split.seed
         );
+        let pretraining = encoder_pretraining(&args.encoder);
+        let mut metrics = Vec::new();
+        if let Some(p) = &pretraining {
+            metrics.extend(p.metrics.iter().cloned());
+        }
         let card = ModelCard {
             name: args.name.clone(),
             description: format!(
@@ -321,12 +326,15 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             ),
             training: Some(TrainingData {
                 data: format!(
-                    "{} (label {}): {} train, {} validation, {} test genes",
+                    "{} (label {}): {} train, {} validation, {} test genes{}",
                     dataset.source,
                     dataset.label_name,
                     train_idx.len(),
                     valid_idx.len(),
-                    test_idx.len()
+                    test_idx.len(),
+                    pretraining
+                        .as_ref()
+                        .map_or_else(String::new, |p| format!(". Encoder: {}", p.summary))
                 ),
                 split: format!(
                     "random by gene after removing duplicate sequences, 80/10/10, split seed {} ({}); head training seed {seed} chosen among seeds {:?} by validation loss",
@@ -347,7 +355,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                 meaning: "higher means more mRNA; the percentile places the prediction among the training genes' measured values".into(),
                 reference: quantiles(&train_labels, 201),
             }],
-            metrics: vec![
+            metrics: [
                 Metric {
                     name: "R² (squared Pearson)".into(),
                     value: test.r2,
@@ -373,7 +381,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                     value: summary.max,
                     on,
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(metrics)
+            .collect(),
             licence: "Code MIT/Apache-2.0; the DNABERT-2 tokenizer is Apache-2.0; labels from Xpresso (Agarwal & Shendure 2020) / GTEx via the data files named above; see the repository's data READMEs".into(),
             created_by: format!("texcnn {} fit", env!("CARGO_PKG_VERSION")),
         };
@@ -390,4 +401,63 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an encoder folder's `model_card.json` (written by `texcnn pretrain`) says about its
+/// pre-training, for the predictor's card.
+struct Pretraining {
+    summary: String,
+    metrics: Vec<Metric>,
+}
+
+/// Reads `DIR/model_card.json` if it is a `texcnn pretrain` card; `None` otherwise (e.g. the
+/// real DNABERT-2, whose card lives elsewhere).
+fn encoder_pretraining(dir: &std::path::Path) -> Option<Pretraining> {
+    let text = std::fs::read_to_string(dir.join("model_card.json")).ok()?;
+    let card: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let arch = &card["architecture"];
+    let training = &card["training"];
+    let held = &card["heldout_metrics"];
+    let accuracy = held["masked_accuracy"].as_f64()?;
+    let hardware: Vec<&str> = training["hardware"]
+        .as_array()
+        .map(|h| h.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let summary = format!(
+        "{} (hidden {}, {} layers, {} heads, {} parameters), pre-trained by masked-language modelling on {} for {} steps, {} tokens, {:.0} s on {}; held-out masked-token accuracy {:.3} (most frequent token {:.3}, neighbour-context model {:.3})",
+        card["name"].as_str().unwrap_or("encoder"),
+        arch["hidden_size"],
+        arch["num_hidden_layers"],
+        arch["num_attention_heads"],
+        arch["parameters"],
+        training["data"].as_str().unwrap_or("unknown data"),
+        training["steps"],
+        training["tokens_seen"],
+        training["wall_seconds"].as_f64().unwrap_or(0.0),
+        hardware.join(", "),
+        accuracy,
+        held["baseline_most_frequent_token_accuracy"]
+            .as_f64()
+            .unwrap_or(0.0),
+        held["baseline_neighbour_context_accuracy"]
+            .as_f64()
+            .unwrap_or(0.0),
+    );
+    let on = "the encoder's pre-training held-out sequences (2 % of the pool, by sequence hash)";
+    Some(Pretraining {
+        summary,
+        metrics: [
+            ("encoder masked-token accuracy", Some(accuracy)),
+            ("encoder MLM loss", held["mlm_loss"].as_f64()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value.map(|value| Metric {
+                name: name.into(),
+                value,
+                on: on.into(),
+            })
+        })
+        .collect(),
+    })
 }
