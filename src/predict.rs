@@ -167,6 +167,21 @@ pub fn prepare_segments(
     })
 }
 
+/// The segment embeddings of a prepared sequence, read back synchronously (native code):
+/// `batch` segments per encoder pass, one row per segment.
+pub fn embed_prepared(
+    encoder: &Dnabert2Encoder,
+    prepared: &Prepared,
+    batch: usize,
+) -> Result<Vec<Vec<f32>>, PredictError> {
+    let mut rows = Vec::with_capacity(prepared.segments.len());
+    for chunk in prepared.segments.chunks(batch.max(1)) {
+        let ids: Vec<Vec<u32>> = chunk.iter().map(|s| s.token_ids.clone()).collect();
+        rows.extend(encoder.embed_segments_to_vec(&ids)?);
+    }
+    Ok(rows)
+}
+
 impl Predictor {
     /// Builds the predictor of a bundle with a head, on `device`.
     pub fn from_bundle(bundle: &Bundle, device: &Device) -> Result<Self, PredictError> {
@@ -362,20 +377,7 @@ impl Predictor {
         explain: bool,
     ) -> Result<Prediction, PredictError> {
         let prepared = self.prepare(residues)?;
-        let mut rows = Vec::with_capacity(prepared.segments.len());
-        for chunk in prepared.segments.chunks(batch.max(1)) {
-            let values = self
-                .embed_batch(chunk)?
-                .try_into_data()
-                .ok()
-                .and_then(|d| d.try_into_vec::<f32>().ok())
-                .ok_or_else(|| PredictError::Device("reading segment embeddings".into()))?;
-            rows.extend(
-                values
-                    .chunks(self.head_config.embedding_dim)
-                    .map(<[f32]>::to_vec),
-            );
-        }
+        let rows = embed_prepared(&self.encoder, &prepared, batch)?;
         self.finish(&rows, &prepared, explain)
     }
 }

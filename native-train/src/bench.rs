@@ -16,6 +16,7 @@ use texcnn::bundle::import::import_hf_folder;
 use texcnn::bundle::{Bundle, Encoding, ModelCard, Precision, cosine};
 use texcnn::encoder::folder::{CONFIG_FILE, SAFETENSORS_FILE};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder, load_hf_folder};
+use texcnn::predict::{PreparedSegment, prepare_segments};
 use texcnn::segment::SegmentPlan;
 use texcnn::split::SplitMix64;
 use texcnn::tokenizer::Dnabert2Tokenizer;
@@ -271,17 +272,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let device = Device::flex();
     let gene = load_gene(args)?;
     let plan = SegmentPlan::texcnn_xpresso();
-    let (fitted, segments) = plan
-        .cut(&gene.residues)
-        .with_context(|| format!("cutting {} into TExCNN's segments", gene.source))?;
-    eprintln!(
-        "gene: {}, {} bp, {} segments of {} bp at stride {}",
-        gene.source,
-        fitted.len(),
-        segments.len(),
-        plan.segment_len,
-        plan.stride
-    );
 
     // The model, and the tokenizer that travels with it.
     let (config, tokenizer_json, candidates) = load_candidates(args, &device)?;
@@ -289,20 +279,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         Some(bytes) => Dnabert2Tokenizer::from_json_bytes(bytes)?,
         None => Dnabert2Tokenizer::official()?,
     };
+    // Window, segments and tokens exactly as the predictor prepares them.
     let start = Instant::now();
-    let mut token_ids = Vec::with_capacity(segments.len());
-    for segment in &segments {
-        token_ids.push(
-            tokenizer
-                .encode(&fitted[segment.start..segment.end])
-                .with_context(|| format!("tokenizing segment {}", segment.index))?,
-        );
-    }
+    let prepared = prepare_segments(&plan, &tokenizer, &gene.residues)
+        .with_context(|| format!("cutting {} into TExCNN's segments", gene.source))?;
     let tokenize_seconds = start.elapsed().as_secs_f64();
+    eprintln!(
+        "gene: {}, {} bp, {} segments of {} bp at stride {}",
+        gene.source,
+        prepared.fitted_len,
+        prepared.segments.len(),
+        plan.segment_len,
+        plan.stride
+    );
+    let token_ids: Vec<Vec<u32>> = prepared
+        .segments
+        .iter()
+        .map(|s| s.token_ids.clone())
+        .collect();
     let counts: Vec<usize> = token_ids.iter().map(Vec::len).collect();
     let tokens: usize = counts.iter().sum();
     if let Some(dir) = &args.write_gene {
-        write_gene(dir, &gene, &fitted, &segments, &token_ids)?;
+        write_gene(dir, &gene, &plan.fit(&gene.residues)?, &prepared.segments)?;
     }
 
     let flops = Flops::segments(&config, &counts);
@@ -597,12 +595,11 @@ fn write_gene(
     dir: &Path,
     gene: &Gene,
     fitted: &str,
-    segments: &[texcnn::segment::Segment],
-    token_ids: &[Vec<u32>],
+    segments: &[PreparedSegment],
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut fasta = String::new();
-    for segment in segments {
+    for PreparedSegment { segment, .. } in segments {
         let _ = writeln!(
             fasta,
             ">{}_s{} {}..{}\n{}",
@@ -620,7 +617,7 @@ fn write_gene(
         "source": gene.source,
         "segment_len": SegmentPlan::texcnn_xpresso().segment_len,
         "stride": SegmentPlan::texcnn_xpresso().stride,
-        "token_ids": token_ids,
+        "token_ids": segments.iter().map(|s| &s.token_ids).collect::<Vec<_>>(),
     });
     let path = dir.join("tokens.json");
     std::fs::write(&path, serde_json::to_string(&json)?)

@@ -9,7 +9,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use texcnn::bundle::{Bundle, ModelCard, NormStats};
 use texcnn::encoder::Dnabert2Encoder;
 use texcnn::head::{TextCnnHead, TextCnnHeadConfig};
-use texcnn::predict::{EMBEDDING_NORM, LABEL_NORM, PredictError, head_part, prepare_segments};
+use texcnn::predict::{
+    EMBEDDING_NORM, LABEL_NORM, PredictError, embed_prepared, head_part, prepare_segments,
+};
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::Dnabert2Tokenizer;
 
@@ -80,18 +82,7 @@ impl SegmentEmbedder<'_> {
     pub fn embed(&self, residues: &str, batch: usize) -> Result<SegmentEmbeddings, PredictError> {
         let prepared = prepare_segments(&self.plan, &self.tokenizer, residues)?;
         let width = self.encoder.hidden_size();
-        let mut values = Vec::with_capacity(prepared.segments.len() * width);
-        for chunk in prepared.segments.chunks(batch.max(1)) {
-            let ids: Vec<Vec<u32>> = chunk.iter().map(|s| s.token_ids.clone()).collect();
-            let rows = self
-                .encoder
-                .embed_segments(&ids)?
-                .try_into_data()
-                .ok()
-                .and_then(|d| d.try_into_vec::<f32>().ok())
-                .ok_or_else(|| PredictError::Device("reading segment embeddings".into()))?;
-            values.extend(rows);
-        }
+        let values = embed_prepared(&self.encoder, &prepared, batch)?.concat();
         Ok(SegmentEmbeddings {
             segments: prepared.segments.len(),
             width,
