@@ -760,7 +760,11 @@ fn write_web_bundle(args: &BenchArgs, out: &Path) -> anyhow::Result<()> {
     };
     let bytes = bundle.to_bytes()?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("wrote {} ({:.1} MB)", out.display(), bytes.len() as f64 / 1e6);
+    eprintln!(
+        "wrote {} ({:.1} MB)",
+        out.display(),
+        bytes.len() as f64 / 1e6
+    );
     Ok(())
 }
 

@@ -64,7 +64,11 @@ fn prepare_only_cuts_the_xpresso_gene_into_texcnn_segments() {
     let gene = fasta(&dir.join("gene.fa"));
     assert_eq!(gene.len(), 1);
     let residues = &gene[0].1;
-    assert_eq!(residues.len(), 10_500, "Xpresso's TSS -7,000..+3,500 window");
+    assert_eq!(
+        residues.len(),
+        10_500,
+        "Xpresso's TSS -7,000..+3,500 window"
+    );
     let segments = fasta(&dir.join("segments.fa"));
     // The paper's plan: 2,000 bp every 500 bp over 10,500 bp = 18 segments, the last ending
     // exactly at the end.
@@ -116,13 +120,7 @@ fn web_bundle_holds_the_imported_encoder_and_predicts_any_length() {
 
     // Its encoder is what `texcnn import` makes of the same folder (int8 by default).
     let imported = dir.join("imported.texcnn");
-    let output = texcnn(&[
-        "import",
-        "--hf-dir",
-        golden,
-        "--out",
-        path_str(&imported),
-    ]);
+    let output = texcnn(&["import", "--hf-dir", golden, "--out", path_str(&imported)]);
     assert!(output.status.success(), "{output:?}");
     let output = texcnn(&["inspect", path_str(&imported)]);
     let reference = String::from_utf8(output.stdout).expect("utf-8");
@@ -166,6 +164,9 @@ fn web_bundle_holds_the_imported_encoder_and_predicts_any_length() {
     let text = std::fs::read_to_string(&predictions).expect("predictions");
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 3, "{text}");
-    assert!(rows[1].starts_with("long\t") && rows[2].starts_with("short\t"), "{text}");
+    assert!(
+        rows[1].starts_with("long\t") && rows[2].starts_with("short\t"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -72,6 +72,8 @@ pub fn exp(x: f32) -> f32 {
 #[inline(always)]
 pub fn erf(x: f32) -> f32 {
     const P: f32 = 0.327_591_1;
+    // A&S's published digits, kept as printed (f32 rounds them).
+    #[allow(clippy::excessive_precision)]
     const A: [f32; 5] = [
         0.254_829_592,
         -0.284_496_736,
@@ -146,7 +148,14 @@ fn lane_sum(values: &[f32]) -> f32 {
 
 /// One attention row, in place: `s ← softmax(s · scale - slope·|query - j| + key_bias_j)`.
 /// Each step is its own simple loop over the row (which stays in L1), so each vectorises.
-fn softmax_row(row: &mut [f32], key_bias: &[f32], positions: &[f32], scale: f32, slope: f32, query: f32) {
+fn softmax_row(
+    row: &mut [f32],
+    key_bias: &[f32],
+    positions: &[f32],
+    scale: f32,
+    slope: f32,
+    query: f32,
+) {
     for ((s, &bias), &j) in row.iter_mut().zip(key_bias).zip(positions) {
         *s = *s * scale - slope * (query - j).abs() + bias;
     }
@@ -238,8 +247,8 @@ mod tests {
     use super::*;
     use crate::encoder::model::{alibi_bias, alibi_slopes};
     use crate::split::SplitMix64;
-    use burn::tensor::activation::{gelu as burn_gelu, softmax};
     use burn::tensor::Bool;
+    use burn::tensor::activation::{gelu as burn_gelu, softmax};
 
     fn random(shape: &[usize], rng: &mut SplitMix64, spread: f64) -> Vec<f32> {
         (0..shape.iter().product::<usize>())
@@ -250,7 +259,10 @@ mod tests {
     fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         let a = into_vec(a);
         let b = into_vec(b);
-        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
     }
 
     /// The fused softmax against burn's ops on the same scores, with padding in one row
@@ -268,7 +280,8 @@ mod tests {
         // Segment 0 has 7 real tokens, segment 1 has 4 then 3 padded.
         let real: Vec<bool> = (0..batch * tokens).map(|i| i < tokens + 4).collect();
         let scale = 0.125f32;
-        let mask = Tensor::<2, Bool>::from_data(TensorData::new(real.clone(), [batch, tokens]), &device);
+        let mask =
+            Tensor::<2, Bool>::from_data(TensorData::new(real.clone(), [batch, tokens]), &device);
         let key_bias = (mask.float() - 1.0)
             .mul_scalar(1.0e9)
             .reshape([batch, 1, 1, tokens]);
@@ -300,7 +313,10 @@ mod tests {
         let (batch, tokens, n) = (2, 5, 6);
         let mut rng = SplitMix64::new(5);
         let both = Tensor::<3>::from_data(
-            TensorData::new(random(&[batch, tokens, 2 * n], &mut rng, 6.0), [batch, tokens, 2 * n]),
+            TensorData::new(
+                random(&[batch, tokens, 2 * n], &mut rng, 6.0),
+                [batch, tokens, 2 * n],
+            ),
             &device,
         );
         let want = burn_gelu(both.clone().narrow(2, 0, n)) * both.clone().narrow(2, n, n);
@@ -347,8 +363,14 @@ mod tests {
             x += 0.000_7;
         }
         assert!(worst_erf < 4e-7, "erf: worst absolute error {worst_erf:e}");
-        assert!(worst_small < 5e-7, "erf below 0.5: worst relative error {worst_small:e}");
-        assert!(worst_gelu < 4e-7, "gelu: worst error {worst_gelu:e} (relative to max(|x|, 1))");
+        assert!(
+            worst_small < 5e-7,
+            "erf below 0.5: worst relative error {worst_small:e}"
+        );
+        assert!(
+            worst_gelu < 4e-7,
+            "gelu: worst error {worst_gelu:e} (relative to max(|x|, 1))"
+        );
         assert_eq!(erf(0.0), 0.0);
         assert_eq!(gelu(-20.0), 0.0);
     }

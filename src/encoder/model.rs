@@ -137,7 +137,7 @@ impl BertEmbeddings {
 #[derive(Debug, Clone)]
 enum AttentionBias {
     /// [batch, heads, tokens, tokens], added with burn's ops (GPU backends, autodiff).
-    Tensor(Tensor<4>),
+    Tensor(Box<Tensor<4>>),
     /// Applied inside the fused CPU softmax ([`host::attention_softmax`]).
     Host(HostBias),
 }
@@ -171,7 +171,7 @@ impl BertUnpadSelfAttention {
         let scores = q.matmul(k.swap_dims(2, 3));
         let scale = (head_size as f64).sqrt();
         let probs = match bias {
-            AttentionBias::Tensor(bias) => softmax(scores.div_scalar(scale) + bias.clone(), 3),
+            AttentionBias::Tensor(bias) => softmax(scores.div_scalar(scale) + (**bias).clone(), 3),
             AttentionBias::Host(bias) => {
                 host::attention_softmax(scores, (1.0 / scale) as f32, bias)
             }
@@ -451,7 +451,7 @@ impl Dnabert2Encoder {
             let key_bias = (mask.float() - 1.0)
                 .mul_scalar(-MASKED_KEY_BIAS)
                 .reshape([batch, 1, 1, tokens]);
-            AttentionBias::Tensor(alibi + key_bias)
+            AttentionBias::Tensor(Box::new(alibi + key_bias))
         };
         let mut hidden = self.embeddings.forward(input_ids);
         for layer in &self.encoder.layer {
