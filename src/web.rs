@@ -13,6 +13,34 @@ use crate::sequence::{ParseError, parse_text};
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
+unsafe extern "C" {
+    /// wasm-ld's runner of static constructors (the `inventory` registrations that cubecl's
+    /// WebGPU compiler makes).
+    fn __wasm_call_ctors();
+}
+
+/// Runs the module's static constructors, once; later calls return at once.
+///
+/// A module that never calls `__wasm_call_ctors` itself is linked by wasm-ld as a "command":
+/// every export is wrapped to run all constructors again on each call. Here that cost ~90 ms
+/// per call into the module (measured in Node: `tokens` of 100 bp 95 ms, almost all in
+/// `__wasm_call_ctors`), paid again by every resumption of `predict`'s future. Referencing it
+/// here makes wasm-ld leave the exports unwrapped, so the constructors must run before
+/// cubecl's WebGPU compiler is used: the page's start function runs them, and so does every
+/// WebGPU device this module creates. A wasm32 program that links this crate without going
+/// through wasm-bindgen's start (wasm-bindgen-test does not run it) calls this first.
+pub fn run_static_constructors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the linker's constructor runner, run exactly once per instance (`Once`), as the
+    // convention for modules that run their own constructors expects.
+    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    run_static_constructors();
+}
+
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -290,6 +318,7 @@ async fn webgpu_device() -> Result<Device, JsError> {
     if let Some(device) = GPU.with(|g| g.borrow().clone()) {
         return Ok(device);
     }
+    run_static_constructors();
     let has_gpu = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
         .ok()
         .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("gpu")).ok())

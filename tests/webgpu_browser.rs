@@ -23,6 +23,9 @@ async fn webgpu() -> Device {
     if let Some(device) = GPU.with(|g| g.borrow().clone()) {
         return device;
     }
+    // cubecl's WebGPU compiler needs the static constructors, which wasm-bindgen-test's
+    // runner does not run (see `texcnn::web::run_static_constructors`).
+    texcnn::web::run_static_constructors();
     let device = Device::wgpu_options()
         .init_async()
         .await

@@ -44,7 +44,7 @@ if [ "$profile" != dev ]; then
     ensure_www_node_modules
     # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not.
     node www/node_modules/binaryen/bin/wasm-opt -O2 --enable-bulk-memory \
-        --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+        --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-simd \
         www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
     mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm
 fi

@@ -11,6 +11,8 @@ computes it"); no third-party model code. Subcommands:
                           and compare: ours (TSV from `texcnn embed`) vs PyTorch (max abs diff),
                           ORT fp32 vs PyTorch (max abs diff), ORT int8 vs fp32 (cosine)
   time   MODEL GENE       time one gene per runtime and batch size; prints TSV rows
+  export MODEL            write MODEL's ONNX files (fp32, and dynamic int8) into --work, for
+                          ONNX Runtime Web (web/browser.mjs)
   peak                    this CPU's sgemm GFLOP/s (torch and numpy) and ORT's int8 MatMul GOP/s
 
 Every runtime runs on `--threads` threads (default 2, the cores of the benchmark machine).
@@ -323,6 +325,13 @@ def cmd_time(args):
                 print(f"{runtime}\t{batch}\t{len(segments)}\t{tokens}\t{took:.4f}", flush=True)
 
 
+def cmd_export(args):
+    """The ONNX files of `export_onnx` for MODEL, for ONNX Runtime Web (web/browser.mjs)."""
+    model, config = load_folder(args.model)
+    fp32, int8 = export_onnx(model, config, Path(args.work))
+    print(f"{fp32}\n{int8}")
+
+
 def cmd_peak(args):
     n = args.size
     a = torch.randn(n, n)
@@ -402,6 +411,10 @@ def main():
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--work", default="/tmp/texcnn-bench/onnx")
     p.set_defaults(run=cmd_time)
+    p = sub.add_parser("export")
+    p.add_argument("model")
+    p.add_argument("--work", default="/tmp/texcnn-bench/onnx")
+    p.set_defaults(run=cmd_export)
     p = sub.add_parser("peak")
     p.add_argument("--size", type=int, default=2048)
     p.add_argument("--repeats", type=int, default=5)

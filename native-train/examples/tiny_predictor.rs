@@ -15,43 +15,15 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, LabelSpec, ModelCard, NormStats, OutputSpec};
-use texcnn::head::{NamedTensor, TextCnnHead, TextCnnHeadConfig};
-use texcnn::predict::{LABEL_NORM, Predictor, head_part};
+use texcnn::head::TextCnnHeadConfig;
+use texcnn::predict::{LABEL_NORM, Predictor};
 use texcnn::segment::SegmentPlan;
 use texcnn::sequence::parse_text;
-use texcnn::split::SplitMix64;
+use texcnn_native::untrained::attach_random_head;
 
 const ENCODER: &[u8] = include_bytes!("../../tests/fixtures/bundles/golden_tiny_f32.texcnn");
 const PROMOTERS: &str = include_str!("../../tests/fixtures/promoters_excerpt.fa");
 const SEED: u64 = 7;
-
-/// Head weights named and shaped as `TextCnnHead::to_tensors` gives them, drawn uniformly
-/// in ±1/√fan-in (fan-in: channels × width for a convolution, inputs for a Linear).
-fn random_weights(shapes: &[NamedTensor], rng: &mut SplitMix64) -> Vec<NamedTensor> {
-    let mut fan_in = 1;
-    shapes
-        .iter()
-        .map(|t| {
-            if t.name.ends_with(".weight") {
-                // Conv1d [filters, channels, width]; Linear [in, out] (burn's layout).
-                fan_in = match t.shape.as_slice() {
-                    [_, channels, width] => channels * width,
-                    [inputs, _] => *inputs,
-                    _ => 1,
-                };
-            }
-            let bound = 1.0 / (fan_in as f64).sqrt();
-            let values = (0..t.values.len())
-                .map(|_| ((2.0 * rng.next_f64() - 1.0) * bound) as f32)
-                .collect();
-            NamedTensor {
-                name: t.name.clone(),
-                shape: t.shape.clone(),
-                values,
-            }
-        })
-        .collect()
-}
 
 fn build() -> anyhow::Result<Vec<u8>> {
     let device = Device::flex();
@@ -62,13 +34,8 @@ fn build() -> anyhow::Result<Vec<u8>> {
         .with_dense(vec![16])
         .with_dropout(0.0)
         .with_outputs(1);
-    // Only the names and shapes of a fresh head are used; its values are replaced.
-    let layout = head_config.init(&device)?.to_tensors()?;
-    let weights = random_weights(&layout, &mut SplitMix64::new(SEED));
-    let head = TextCnnHead::from_tensors(&head_config, &weights, &device)?;
-
+    attach_random_head(&mut bundle, &head_config, SEED)?;
     bundle.segment_plan = SegmentPlan::new(1_000, 500)?;
-    bundle.head = Some(head_part(&head_config, &head)?);
     bundle.card = ModelCard {
         name: "tiny-untrained-test-predictor".into(),
         description: "UNTRAINED TEST MODEL: a tiny random DNABERT-2-shaped encoder (hidden 64, \

@@ -2,7 +2,8 @@
 //! 18 segments of 2,000 bp at stride 500), with the matmul FLOPs the encoder performs and the
 //! FLOP/s it achieves; and `--make-random-117m`, the full-size DNABERT-2-117M architecture
 //! with random weights in the official layout, for this benchmark and the Python reference
-//! (`native-train/bench/`).
+//! (`native-train/bench/`). `--web-bundle` wraps the benchmarked encoder in a predictor bundle
+//! with an untrained head, so the page can time it (`native-train/bench/web/browser.mjs`).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -13,14 +14,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use burn::tensor::{Device, Tensor, TensorData};
 use texcnn::bundle::import::import_hf_folder;
-use texcnn::bundle::{Bundle, Encoding, ModelCard, Precision, cosine};
+use texcnn::bundle::{Bundle, Encoding, LabelSpec, ModelCard, OutputSpec, Precision, cosine};
 use texcnn::encoder::folder::{CONFIG_FILE, SAFETENSORS_FILE};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder, load_hf_folder};
+use texcnn::head::TextCnnHeadConfig;
 use texcnn::predict::{PreparedSegment, prepare_segments};
 use texcnn::segment::SegmentPlan;
 use texcnn::split::SplitMix64;
 use texcnn::tokenizer::Dnabert2Tokenizer;
 use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::untrained::attach_random_head;
 
 /// Weight precision of the benchmarked encoder.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +33,15 @@ pub enum BenchPrecision {
     /// The folder imported as an int8 bundle in memory, then built the way every bundle is
     /// (dequantized to f32 on load).
     Int8,
+}
+
+/// Which CPU kernels compute the attention softmax and the gated GELU.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchKernels {
+    /// texcnn's fused kernels (`texcnn::encoder::host`), what every command uses.
+    Fused,
+    /// burn's generic tensor ops, one pass per step (what the GPU path runs).
+    Generic,
 }
 
 /// Table format on standard output.
@@ -60,6 +72,10 @@ pub struct BenchArgs {
     /// Segments per forward pass.
     #[arg(long, value_delimiter = ',', default_value = "1,8")]
     pub batch: Vec<usize>,
+    /// CPU kernels for the softmax and GELU; several (fused,generic) time both, one after
+    /// the other, in this process.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "fused")]
+    pub kernels: Vec<BenchKernels>,
     /// Untimed warm-up runs per configuration.
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
@@ -72,7 +88,8 @@ pub struct BenchArgs {
     /// Record of --h5 to use (0-based).
     #[arg(long, default_value_t = 0)]
     pub record: usize,
-    /// Take the gene from the first record of this FASTA file (10,500 bp).
+    /// Take the gene from the first record of this FASTA file (any length; cut into 2,000 bp
+    /// segments at stride 500 like TExCNN's 10,500 bp genes).
     #[arg(long)]
     pub fasta: Option<PathBuf>,
     /// Write the gene's segments (segments.fa) and their token ids (tokens.json) here, for
@@ -85,6 +102,23 @@ pub struct BenchArgs {
     /// Table format on standard output.
     #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
     pub format: TableFormat,
+    /// Cut and tokenize the gene (--write-gene) and print its token and FLOP counts, without
+    /// timing anything.
+    #[arg(long)]
+    pub prepare_only: bool,
+    /// Write the model (--model, int8 unless --precision f32; or --bundle as stored) as a
+    /// predictor bundle for the page, with an UNTRAINED random text-CNN head (kernels 1, 3,
+    /// 5; 64 filters; dense 64: `texcnn fit`'s shape) and TExCNN's segments without a fixed
+    /// window (2,000 bp, stride 500: a 10,500 bp input gives the 18 segments), then exit.
+    #[arg(long, conflicts_with_all = ["prepare_only", "write_gene", "write_embeddings"])]
+    pub web_bundle: Option<PathBuf>,
+}
+
+/// TExCNN's segments (2,000 bp, stride 500) without its fixed 10,500 bp window, so that a
+/// FASTA input of any length can be timed; a 10,500 bp gene gives exactly TExCNN's 18.
+fn bench_plan() -> anyhow::Result<SegmentPlan> {
+    let xpresso = SegmentPlan::texcnn_xpresso();
+    Ok(SegmentPlan::new(xpresso.segment_len, xpresso.stride)?)
 }
 
 /// Matmul FLOPs (one multiply-add = 2 FLOPs) of one forward pass, by kind.
@@ -269,9 +303,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if args.batch.contains(&0) {
         bail!("--batch: a batch size must be at least 1");
     }
+    if let Some(out) = &args.web_bundle {
+        write_web_bundle(args, out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let device = Device::flex();
     let gene = load_gene(args)?;
-    let plan = SegmentPlan::texcnn_xpresso();
+    let plan = bench_plan()?;
 
     // The model, and the tokenizer that travels with it.
     let (config, tokenizer_json, candidates) = load_candidates(args, &device)?;
@@ -300,7 +338,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let counts: Vec<usize> = token_ids.iter().map(Vec::len).collect();
     let tokens: usize = counts.iter().sum();
     if let Some(dir) = &args.write_gene {
-        write_gene(dir, &gene, &plan.fit(&gene.residues)?, &prepared.segments)?;
+        write_gene(dir, &gene, &plan, &prepared.segments)?;
     }
 
     let flops = Flops::segments(&config, &counts);
@@ -333,6 +371,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
+    if args.prepare_only {
+        print!("{report}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let matmul = matmul_gflops(&device, counts.iter().copied().max().unwrap_or(1), &config);
     let _ = writeln!(
@@ -344,14 +386,23 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     let mut embeddings: Vec<(String, Vec<Vec<f32>>)> = Vec::new();
     for candidate in &candidates {
-        for &batch in &args.batch {
+        for (&kernels, &batch) in args
+            .kernels
+            .iter()
+            .flat_map(|k| args.batch.iter().map(move |b| (k, b)))
+        {
+            texcnn::encoder::host::set_fused_kernels(kernels == BenchKernels::Fused);
+            let label = match kernels {
+                BenchKernels::Fused => candidate.label.clone(),
+                BenchKernels::Generic => format!("{} [generic kernels]", candidate.label),
+            };
             let padded: usize = token_ids
                 .chunks(batch)
                 .map(|chunk| chunk.len() * chunk.iter().map(Vec::len).max().unwrap_or(0))
                 .sum();
             eprintln!(
-                "{} batch {batch}: {} warm-up run(s), then {} timed",
-                candidate.label, args.warmup, args.repeats
+                "{label} batch {batch}: {} warm-up run(s), then {} timed",
+                args.warmup, args.repeats
             );
             let mut warm = None;
             for _ in 0..args.warmup {
@@ -362,16 +413,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 let (took, vectors) = embed_gene(&candidate.encoder, &token_ids, batch)?;
                 eprintln!("  run {}: {:.3} s", run + 1, took.as_secs_f64());
                 samples.push(took.as_secs_f64());
-                if !embeddings
-                    .iter()
-                    .any(|(label, _)| *label == candidate.label)
+                if kernels == BenchKernels::Fused
+                    && !embeddings.iter().any(|(l, _)| *l == candidate.label)
                 {
                     embeddings.push((candidate.label.clone(), vectors));
                 }
             }
             let spread = Spread::of(&samples).context("no timed runs")?;
             rows.push(Row {
-                label: candidate.label.clone(),
+                label,
                 batch,
                 segments: counts.len(),
                 tokens,
@@ -384,6 +434,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    texcnn::encoder::host::set_fused_kernels(true);
     if let Some((_, reference)) = embeddings.iter().find(|(l, _)| l.starts_with("f32")) {
         for (label, vectors) in embeddings.iter().filter(|(l, _)| !l.starts_with("f32")) {
             let cosines: Vec<f64> = vectors
@@ -594,10 +645,14 @@ fn render_table(rows: &[Row], format: TableFormat) -> String {
 fn write_gene(
     dir: &Path,
     gene: &Gene,
-    fitted: &str,
+    plan: &SegmentPlan,
     segments: &[PreparedSegment],
 ) -> anyhow::Result<()> {
+    let fitted = plan.fit(&gene.residues)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("gene.fa");
+    std::fs::write(&path, format!(">{} {}\n{fitted}\n", gene.id, gene.source))
+        .with_context(|| format!("writing {}", path.display()))?;
     let mut fasta = String::new();
     for PreparedSegment { segment, .. } in segments {
         let _ = writeln!(
@@ -615,8 +670,9 @@ fn write_gene(
     let json = serde_json::json!({
         "gene": gene.id,
         "source": gene.source,
-        "segment_len": SegmentPlan::texcnn_xpresso().segment_len,
-        "stride": SegmentPlan::texcnn_xpresso().stride,
+        "length": fitted.len(),
+        "segment_len": plan.segment_len,
+        "stride": plan.stride,
         "token_ids": segments.iter().map(|s| &s.token_ids).collect::<Vec<_>>(),
     });
     let path = dir.join("tokens.json");
@@ -642,6 +698,73 @@ fn write_embeddings(path: &Path, gene: &str, vectors: &[Vec<f32>]) -> anyhow::Re
     }
     out.flush()
         .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// `--web-bundle`: the benchmarked encoder with an untrained head and the bench's segments.
+fn write_web_bundle(args: &BenchArgs, out: &Path) -> anyhow::Result<()> {
+    let plan = bench_plan()?;
+    let (mut bundle, source) = if let Some(path) = &args.bundle {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bundle =
+            Bundle::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
+        (bundle, path.display().to_string())
+    } else if let Some(dir) = &args.model {
+        let precision = if args.precision == [BenchPrecision::F32] {
+            Precision::F32
+        } else {
+            Precision::Int8
+        };
+        eprintln!("importing {} as {precision:?}", dir.display());
+        let bundle = import_hf_folder(
+            dir,
+            ModelCard::imported_encoder("bench", &dir.display().to_string()),
+            plan,
+            &precision.plan(),
+        )
+        .with_context(|| format!("importing {}", dir.display()))?;
+        (bundle, dir.display().to_string())
+    } else {
+        bail!("--web-bundle: give the model: --model DIR or --bundle FILE");
+    };
+    let head = TextCnnHeadConfig::new(bundle.encoder.config.hidden_size)
+        .with_kernel_sizes(vec![1, 3, 5])
+        .with_filters(64)
+        .with_dense(vec![64])
+        .with_dropout(0.0)
+        .with_outputs(1);
+    attach_random_head(&mut bundle, &head, args.seed)?;
+    bundle.segment_plan = plan;
+    bundle.normalization.clear();
+    bundle.card = ModelCard {
+        name: format!("bench-untrained-head ({})", bundle_precision(&bundle)),
+        description: format!(
+            "BENCHMARK MODEL, NOT A PREDICTOR: the encoder of {source} with an untrained \
+             random text-CNN head (seed {}), for timing the page. Its outputs mean nothing.",
+            args.seed
+        ),
+        training: None,
+        outputs: vec![OutputSpec {
+            name: "untrained".into(),
+            label: LabelSpec {
+                name: "none (untrained benchmark head)".into(),
+                unit: "arbitrary".into(),
+                transform: "none".into(),
+            },
+            meaning: "a fixed random function of the sequence, not an expression level".into(),
+            reference: Vec::new(),
+        }],
+        metrics: Vec::new(),
+        licence: format!("the licence of {source}'s weights applies"),
+        created_by: format!("texcnn {} bench --web-bundle", env!("CARGO_PKG_VERSION")),
+    };
+    let bytes = bundle.to_bytes()?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({:.1} MB)",
+        out.display(),
+        bytes.len() as f64 / 1e6
+    );
     Ok(())
 }
 

@@ -159,6 +159,7 @@ enum Baseline {
 }
 
 fn main() -> ExitCode {
+    texcnn_native::memory::reuse_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tokenize {

@@ -36,6 +36,7 @@ pub mod checkpoint;
 pub mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
+pub mod host;
 pub mod mlm;
 pub mod model;
 pub mod weights;

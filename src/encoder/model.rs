@@ -15,6 +15,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::checkpoint::Checkpoint;
 use super::config::Dnabert2Config;
+use super::host::{self, HostBias};
 use super::weights::{ENCODER_PREFIX, WeightReader, WeightWriter, WeightsMismatch};
 
 /// BERT's initialisation (`initializer_range` 0.02 in every DNABERT-2 config): normal
@@ -132,6 +133,15 @@ impl BertEmbeddings {
     }
 }
 
+/// What the attention adds to its scores: the ALiBi bias and the padding mask.
+#[derive(Debug, Clone)]
+enum AttentionBias {
+    /// [batch, heads, tokens, tokens], added with burn's ops (GPU backends, autodiff).
+    Tensor(Box<Tensor<4>>),
+    /// Applied inside the fused CPU softmax ([`host::attention_softmax`]).
+    Host(HostBias),
+}
+
 /// `attention.self`: the fused query/key/value projection and ALiBi attention.
 #[derive(Module, Debug)]
 pub struct BertUnpadSelfAttention {
@@ -141,9 +151,8 @@ pub struct BertUnpadSelfAttention {
 }
 
 impl BertUnpadSelfAttention {
-    /// `hidden` [batch, tokens, hidden], `bias` [batch, heads, tokens, tokens]
-    /// → [batch, tokens, hidden]
-    fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+    /// `hidden` [batch, tokens, hidden] → [batch, tokens, hidden]
+    fn forward(&self, hidden: Tensor<3>, bias: &AttentionBias) -> Tensor<3> {
         let [batch, tokens, width] = hidden.dims();
         let heads = self.num_attention_heads;
         let head_size = width / heads;
@@ -159,11 +168,14 @@ impl BertUnpadSelfAttention {
                 .swap_dims(1, 2)
         };
         let (q, k, v) = (part(0), part(1), part(2));
-        let scores = q
-            .matmul(k.swap_dims(2, 3))
-            .div_scalar((head_size as f64).sqrt())
-            + bias;
-        let probs = softmax(scores, 3);
+        let scores = q.matmul(k.swap_dims(2, 3));
+        let scale = (head_size as f64).sqrt();
+        let probs = match bias {
+            AttentionBias::Tensor(bias) => softmax(scores.div_scalar(scale) + (**bias).clone(), 3),
+            AttentionBias::Host(bias) => {
+                host::attention_softmax(scores, (1.0 / scale) as f32, bias)
+            }
+        };
         probs
             .matmul(v)
             .swap_dims(1, 2)
@@ -216,9 +228,13 @@ impl BertGatedLinearUnitMlp {
         let residual = hidden.clone();
         let both = self.gated_layers.forward(hidden);
         let n = self.intermediate_size;
-        let gated = both.clone().narrow(2, 0, n);
-        let non_gated = both.narrow(2, n, n);
-        let mixed = gelu(gated) * non_gated;
+        let mixed = if host::applies(&both.device()) {
+            host::gated_gelu(both, n)
+        } else {
+            let gated = both.clone().narrow(2, 0, n);
+            let non_gated = both.narrow(2, n, n);
+            gelu(gated) * non_gated
+        };
         self.layernorm.forward(self.wo.forward(mixed) + residual)
     }
 }
@@ -320,9 +336,8 @@ impl BertLayer {
         w.layer_norm(&format!("{prefix}.mlp.layernorm"), &self.mlp.layernorm);
     }
 
-    /// `hidden` [batch, tokens, hidden], `bias` [batch, heads, tokens, tokens]
-    /// → [batch, tokens, hidden]
-    fn forward(&self, hidden: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
+    /// `hidden` [batch, tokens, hidden] → [batch, tokens, hidden]
+    fn forward(&self, hidden: Tensor<3>, bias: &AttentionBias) -> Tensor<3> {
         let attended = self.attention.self_attention.forward(hidden.clone(), bias);
         let hidden = self.attention.output.forward(attended, hidden);
         self.mlp.forward(hidden)
@@ -421,15 +436,26 @@ impl Dnabert2Encoder {
     pub fn forward(&self, input_ids: Tensor<2, Int>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, tokens] = input_ids.dims();
         let device = input_ids.device();
-        let alibi = alibi_bias(self.num_attention_heads, tokens, &device);
-        // [batch, 1, 1, tokens]: 0 for real keys, MASKED_KEY_BIAS for padding
-        let key_bias = (mask.float() - 1.0)
-            .mul_scalar(-MASKED_KEY_BIAS)
-            .reshape([batch, 1, 1, tokens]);
-        let bias = alibi + key_bias;
+        let bias = if host::applies(&device) {
+            AttentionBias::Host(HostBias {
+                slopes: alibi_slopes(self.num_attention_heads),
+                real_keys: mask
+                    .into_data()
+                    .try_into_vec::<bool>()
+                    .expect("a Flex bool tensor reads back as bool"),
+                masked_key_bias: MASKED_KEY_BIAS,
+            })
+        } else {
+            let alibi = alibi_bias(self.num_attention_heads, tokens, &device);
+            // [batch, 1, 1, tokens]: 0 for real keys, MASKED_KEY_BIAS for padding
+            let key_bias = (mask.float() - 1.0)
+                .mul_scalar(-MASKED_KEY_BIAS)
+                .reshape([batch, 1, 1, tokens]);
+            AttentionBias::Tensor(Box::new(alibi + key_bias))
+        };
         let mut hidden = self.embeddings.forward(input_ids);
         for layer in &self.encoder.layer {
-            hidden = layer.forward(hidden, bias.clone());
+            hidden = layer.forward(hidden, &bias);
         }
         hidden
     }

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumFlags, fastaRecords, runPage, waitReady as waitPageReady } from './page-driver.mjs';
 import { startServer } from './static-server.mjs';
 
 const WWW = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,10 +31,7 @@ const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 300_000);
 const TEXCNN_BIN =
   process.env.TEXCNN_BIN || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'debug', 'texcnn');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-// The flags of webdriver.json (shared with the wasm-bindgen-test browser tests).
-const FLAGS = JSON.parse(readFileSync(join(REPO, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args.filter(
-  (a) => a !== '--headless',
-);
+const FLAGS = chromiumFlags(REPO);
 
 // ---- a tiny harness with cargo-style output ---------------------------------------------------
 
@@ -57,14 +55,6 @@ function assert(cond, message) {
 
 // ---- inputs and the native reference ----------------------------------------------------------
 
-function fastaRecords(text) {
-  const records = [];
-  for (const block of text.split(/^>/m).slice(1)) {
-    const [header, ...lines] = block.split('\n');
-    records.push({ id: header.trim().split(/\s+/)[0], seq: lines.join('').trim() });
-  }
-  return records;
-}
 const PROMOTERS = fastaRecords(readFileSync(join(FIXTURES, 'promoters_excerpt.fa'), 'utf8'));
 const P2048 = PROMOTERS.find((r) => r.seq.length === 2048);
 const P1200 = PROMOTERS.find((r) => r.seq.length === 1200);
@@ -100,34 +90,8 @@ function nativePredict(bundleFile, records) {
 
 // ---- the page ---------------------------------------------------------------------------------
 
-async function waitReady(page) {
-  await page.waitForFunction(
-    () => ['ready', 'error'].includes(document.body.dataset.model) || document.body.dataset.state === 'error',
-    null,
-    { timeout: TIMEOUT_MS },
-  );
-  const error = await page.evaluate(() => document.body.dataset.error);
-  assert(!error, `the page failed to load the model: ${error}`);
-}
-
-// Pastes text, presses Predict, waits for the end; returns {values: {id: value}, ms}.
-async function run(page, text) {
-  await page.fill('#dna', text);
-  const started = Date.now();
-  await page.click('#predict');
-  await page.waitForFunction(
-    () => ['done', 'error', 'cancelled'].includes(document.body.dataset.state),
-    null,
-    { timeout: TIMEOUT_MS },
-  );
-  const ms = Date.now() - started;
-  const state = await page.evaluate(() => [document.body.dataset.state, document.body.dataset.error]);
-  assert(state[0] === 'done', `the run ended in state ${state[0]}: ${state[1]}`);
-  const values = await page.$$eval('#results-table tbody tr[data-id]', (rows) =>
-    Object.fromEntries(rows.map((r) => [r.dataset.id, Number(r.querySelector('td.value').dataset.value)])),
-  );
-  return { values, ms };
-}
+const waitReady = (page) => waitPageReady(page, TIMEOUT_MS);
+const run = (page, text) => runPage(page, text, TIMEOUT_MS);
 
 function compare(got, want, label) {
   let worst = 0;

@@ -1,4 +1,4 @@
-// A minimal static file server for the end-to-end test: serves www/ and, under /fixtures/,
+// A minimal static file server for the end-to-end test (and the browser benchmark): serves www/ and, under /fixtures/,
 // the repository's tests/fixtures/ (read-only), on 127.0.0.1 and a free port. Every request
 // is recorded so the test can tell what the page downloaded.
 
@@ -16,6 +16,7 @@ const TYPES = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.fa': 'text/plain; charset=utf-8',
+  '.onnx': 'application/octet-stream',
 };
 
 // Maps a URL path to a file under one of the roots, or null (never outside a root).
@@ -37,10 +38,11 @@ function resolve(roots, urlPath) {
   return null;
 }
 
-/// Starts the server. `roots`: [[urlPrefix, directory]], most specific first.
+/// Starts the server. `roots`: [[urlPrefix, directory]], most specific first; `headers`:
+/// extra headers on every file (e.g. COOP/COEP for cross-origin isolation).
 /// Resolves to {url, requests, overrides, close()}; `requests` is [{method, path}];
 /// `overrides` maps a URL path to {body, type} served instead of a file.
-export function startServer(roots) {
+export function startServer(roots, { headers = {} } = {}) {
   const requests = [];
   const overrides = new Map();
   const server = createServer((req, res) => {
@@ -48,7 +50,12 @@ export function startServer(roots) {
     requests.push({ method: req.method, path });
     if (overrides.has(path)) {
       const { body, type } = overrides.get(path);
-      res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        ...headers,
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-cache',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -65,6 +72,7 @@ export function startServer(roots) {
       return;
     }
     res.writeHead(200, {
+      ...headers,
       'content-type': TYPES[extname(file)] || 'application/octet-stream',
       'content-length': stat.size,
       'last-modified': stat.mtime.toUTCString(),
