@@ -4,20 +4,11 @@
 //! `--web-bundle` writes a page bundle whose encoder is the int8 import of the model it came from.
 //! Nothing is timed here.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn texcnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_texcnn"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("texcnn runs")
-}
+use common::texcnn;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("texcnn-bench-{}-{name}", std::process::id()));

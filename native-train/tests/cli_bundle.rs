@@ -1,20 +1,11 @@
 //! `texcnn import` writes the committed golden bundle byte for byte, `texcnn inspect`
 //! prints its card and sizes, and a damaged bundle gives one clear error line.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::path::PathBuf;
 
-fn texcnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_texcnn"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("texcnn runs")
-}
+use common::{root, texcnn};
 
 fn temp_file(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("texcnn-bundle-{}-{name}", std::process::id()))
