@@ -10,7 +10,7 @@ use texcnn::split::SplitMix64;
 
 /// Head weights named and shaped as `TextCnnHead::to_tensors` gives them, drawn uniformly
 /// in ±1/√fan-in (fan-in: channels × width for a convolution, inputs for a Linear).
-pub fn random_weights(shapes: &[NamedTensor], rng: &mut SplitMix64) -> Vec<NamedTensor> {
+fn random_weights(shapes: &[NamedTensor], rng: &mut SplitMix64) -> Vec<NamedTensor> {
     let mut fan_in = 1;
     shapes
         .iter()

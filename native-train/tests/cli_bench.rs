@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::texcnn;
 
@@ -33,21 +34,27 @@ fn fasta(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn prepare_only_cuts_the_xpresso_gene_into_texcnn_segments() {
-    let dir = temp_dir("gene");
-    let output = texcnn(&[
+/// `texcnn bench --prepare-only` on record 0 of the pig fixture (the 10,500 bp gene), written
+/// to `dir`.
+fn prepare_gene(model: &str, dir: &Path) -> Output {
+    texcnn(&[
         "bench",
         "--model",
-        "tests/fixtures/dnabert2_golden_tiny",
+        model,
         "--h5",
         "tests/fixtures/pig_test_10seq.h5",
         "--record",
         "0",
         "--prepare-only",
         "--write-gene",
-        path_str(&dir),
-    ]);
+        path_str(dir),
+    ])
+}
+
+#[test]
+fn prepare_only_cuts_the_xpresso_gene_into_texcnn_segments() {
+    let dir = temp_dir("gene");
+    let output = prepare_gene("tests/fixtures/dnabert2_golden_tiny", &dir);
     assert!(output.status.success(), "{output:?}");
     let report = String::from_utf8(output.stdout).expect("utf-8");
     assert!(report.contains("gene: 18 segments"), "{report}");
@@ -127,16 +134,7 @@ fn web_bundle_holds_the_imported_encoder_and_predicts_any_length() {
 
     // A 10,500 bp input and a 700 bp one both predict (no window to match).
     let gene_dir = dir.join("gene");
-    let output = texcnn(&[
-        "bench",
-        "--model",
-        golden,
-        "--h5",
-        "tests/fixtures/pig_test_10seq.h5",
-        "--prepare-only",
-        "--write-gene",
-        path_str(&gene_dir),
-    ]);
+    let output = prepare_gene(golden, &gene_dir);
     assert!(output.status.success(), "{output:?}");
     let long = &fasta(&gene_dir.join("gene.fa"))[0].1;
     let input = dir.join("in.fa");

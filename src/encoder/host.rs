@@ -104,15 +104,14 @@ pub fn gelu(x: f32) -> f32 {
 }
 
 /// What the attention adds to its scores before the softmax, on the host: ALiBi
-/// (`-slope_h · |i - j|`) and `MASKED_KEY_BIAS` on padded keys.
+/// (`-slope_h · |i - j|`) and a bias per key (0 for real tokens, a large negative number for
+/// padding).
 #[derive(Debug, Clone)]
 pub struct HostBias {
     /// One ALiBi slope per head.
     pub slopes: Vec<f32>,
-    /// `[batch × tokens]`: whether the key at that position is a real token.
-    pub real_keys: Vec<bool>,
-    /// Added to the score of a padded key.
-    pub masked_key_bias: f32,
+    /// `[batch × tokens]`: added to the score of the key at that position.
+    pub key_bias: Vec<f32>,
 }
 
 /// Lanes of the partial maxima and sums: wide enough for AVX (8 × f32) and a multiple of
@@ -177,18 +176,13 @@ pub fn attention_softmax(scores: Tensor<4>, scale: f32, bias: &HostBias) -> Tens
     let device = scores.device();
     let mut values = into_vec(scores);
     let positions: Vec<f32> = (0..keys).map(|j| j as f32).collect();
-    let key_bias: Vec<f32> = bias
-        .real_keys
-        .iter()
-        .map(|&real| if real { 0.0 } else { bias.masked_key_bias })
-        .collect();
     let row = |(row_index, row): (usize, &mut [f32])| {
         let query = row_index % queries;
         let head = (row_index / queries) % heads;
         let b = row_index / (queries * heads);
         softmax_row(
             row,
-            &key_bias[b * keys..(b + 1) * keys],
+            &bias.key_bias[b * keys..(b + 1) * keys],
             &positions,
             scale,
             bias.slopes[head],
@@ -294,8 +288,7 @@ mod tests {
             scale,
             &HostBias {
                 slopes: alibi_slopes(heads),
-                real_keys: real,
-                masked_key_bias: -1.0e9,
+                key_bias: real.iter().map(|&r| if r { 0.0 } else { -1.0e9 }).collect(),
             },
         );
         let values = into_vec(got.clone());

@@ -436,22 +436,19 @@ impl Dnabert2Encoder {
     pub fn forward(&self, input_ids: Tensor<2, Int>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, tokens] = input_ids.dims();
         let device = input_ids.device();
+        // [batch, tokens]: 0 for real keys, MASKED_KEY_BIAS for padding
+        let key_bias = (mask.float() - 1.0).mul_scalar(-MASKED_KEY_BIAS);
         let bias = if host::applies(&device) {
             AttentionBias::Host(HostBias {
                 slopes: alibi_slopes(self.num_attention_heads),
-                real_keys: mask
+                key_bias: key_bias
                     .into_data()
-                    .try_into_vec::<bool>()
-                    .expect("a Flex bool tensor reads back as bool"),
-                masked_key_bias: MASKED_KEY_BIAS,
+                    .try_into_vec::<f32>()
+                    .expect("a Flex f32 tensor reads back as f32"),
             })
         } else {
             let alibi = alibi_bias(self.num_attention_heads, tokens, &device);
-            // [batch, 1, 1, tokens]: 0 for real keys, MASKED_KEY_BIAS for padding
-            let key_bias = (mask.float() - 1.0)
-                .mul_scalar(-MASKED_KEY_BIAS)
-                .reshape([batch, 1, 1, tokens]);
-            AttentionBias::Tensor(Box::new(alibi + key_bias))
+            AttentionBias::Tensor(Box::new(alibi + key_bias.reshape([batch, 1, 1, tokens])))
         };
         let mut hidden = self.embeddings.forward(input_ids);
         for layer in &self.encoder.layer {

@@ -35,6 +35,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseArgsOf } from 'node:util';
 import { chromium } from 'playwright-core';
 import { chromiumFlags, runPage, waitReady } from '../../../www/tests/page-driver.mjs';
 import { startServer } from '../../../www/tests/static-server.mjs';
@@ -52,49 +53,43 @@ const RUNTIMES = {
 };
 
 function parseArgs(argv) {
+  const { values: v } = parseArgsOf({
+    args: argv,
+    options: {
+      texcnn: { type: 'string', default: join(REPO, 'target', 'release', 'texcnn') },
+      python: { type: 'string', default: 'python3' },
+      work: { type: 'string', default: '/tmp/texcnn-bench/browser' },
+      model: { type: 'string', multiple: true, default: [] },
+      inputs: { type: 'string', default: '2048,10500' },
+      runs: { type: 'string', default: '3' },
+      runtimes: { type: 'string', default: Object.keys(RUNTIMES).join(',') },
+      'ort-threads': { type: 'string', default: '1' },
+      'ort-batch': { type: 'string', default: '1' },
+      skip: { type: 'string' },
+      'timeout-min': { type: 'string', default: '60' },
+      json: { type: 'string' },
+      'from-json': { type: 'string', multiple: true },
+    },
+  });
   const args = {
-    texcnn: join(REPO, 'target', 'release', 'texcnn'),
-    python: 'python3',
-    work: '/tmp/texcnn-bench/browser',
-    models: [],
-    inputs: ['2048', '10500'],
-    runs: 3,
-    runtimes: Object.keys(RUNTIMES),
-    ortThreads: 1,
-    ortBatch: 1,
-    skip: null,
-    timeoutMin: 60,
-    json: null,
+    texcnn: v.texcnn,
+    python: v.python,
+    work: v.work,
+    models: v.model.map((spec) => {
+      const [name, dir] = spec.split('=');
+      if (!name || !dir) throw new Error('--model takes NAME=HF_FOLDER');
+      return { name, dir: resolve(dir) };
+    }),
+    inputs: v.inputs.split(','),
+    runs: Number(v.runs),
+    runtimes: v.runtimes.split(','),
+    ortThreads: Number(v['ort-threads']),
+    ortBatch: Number(v['ort-batch']),
+    skip: v.skip ? new RegExp(v.skip) : null,
+    timeoutMin: Number(v['timeout-min']),
+    json: v.json ?? null,
+    fromJson: v['from-json'],
   };
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
-      i += 1;
-      return argv[i];
-    };
-    switch (flag) {
-      case '--texcnn': args.texcnn = value(); break;
-      case '--python': args.python = value(); break;
-      case '--work': args.work = value(); break;
-      case '--model': {
-        const [name, dir] = value().split('=');
-        if (!name || !dir) throw new Error('--model takes NAME=HF_FOLDER');
-        args.models.push({ name, dir: resolve(dir) });
-        break;
-      }
-      case '--inputs': args.inputs = value().split(','); break;
-      case '--runs': args.runs = Number(value()); break;
-      case '--runtimes': args.runtimes = value().split(','); break;
-      case '--ort-threads': args.ortThreads = Number(value()); break;
-      case '--ort-batch': args.ortBatch = Number(value()); break;
-      case '--skip': args.skip = new RegExp(value()); break;
-      case '--timeout-min': args.timeoutMin = Number(value()); break;
-      case '--json': args.json = value(); break;
-      case '--from-json': (args.fromJson ||= []).push(value()); break;
-      default: throw new Error(`unknown option ${flag} (see the comment at the top of ${fileURLToPath(import.meta.url)})`);
-    }
-  }
   if (args.models.length === 0 && !args.fromJson) throw new Error('give at least one --model NAME=HF_FOLDER');
   for (const r of args.runtimes) if (!RUNTIMES[r]) throw new Error(`unknown runtime ${r}`);
   for (const input of args.inputs) if (!['2048', '10500'].includes(input)) throw new Error(`unknown input ${input}`);

@@ -20,28 +20,30 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseArgsOf } from 'node:util';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function parseArgs(argv) {
-  const args = { runs: 2, top: 25, out: null, bundle: null, fasta: null, pkg: join(REPO, 'www', 'pkg') };
-  for (let i = 0; i < argv.length; i += 1) {
-    const flag = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
-      i += 1;
-      return argv[i];
-    };
-    switch (flag) {
-      case '--bundle': args.bundle = value(); break;
-      case '--fasta': args.fasta = value(); break;
-      case '--runs': args.runs = Number(value()); break;
-      case '--top': args.top = Number(value()); break;
-      case '--out': args.out = value(); break;
-      case '--pkg': args.pkg = resolve(value()); break;
-      default: throw new Error(`unknown option ${flag} (see the comment at the top of this file)`);
-    }
-  }
+  const { values: v } = parseArgsOf({
+    args: argv,
+    options: {
+      bundle: { type: 'string' },
+      fasta: { type: 'string' },
+      runs: { type: 'string', default: '2' },
+      top: { type: 'string', default: '25' },
+      out: { type: 'string' },
+      pkg: { type: 'string', default: join(REPO, 'www', 'pkg') },
+    },
+  });
+  const args = {
+    bundle: v.bundle,
+    fasta: v.fasta,
+    runs: Number(v.runs),
+    top: Number(v.top),
+    out: v.out ?? null,
+    pkg: resolve(v.pkg),
+  };
   if (!args.bundle || !args.fasta) throw new Error('give --bundle FILE and --fasta FILE');
   if (!(args.runs >= 1)) throw new Error('--runs must be at least 1');
   return args;
