@@ -2,11 +2,18 @@
 # Installs what the build and the tests need beyond the Rust toolchain, Python 3, Node and npm.
 # Idempotent: each step checks first. Sourced by tests/run_all.sh and www/serve.sh.
 
-ensure_wasm_tools() {
+# ensure_rust_tools: rustfmt, clippy and the wasm32 target (rustup, seconds).
+ensure_rust_tools() {
     rustup component add rustfmt clippy >/dev/null 2>&1 || true
     if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
         rustup target add wasm32-unknown-unknown
     fi
+    export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+# ensure_wasm_bindgen_cli: wasm-bindgen-cli at the wasm-bindgen crate's exact version (a cargo
+# install, ~2 minutes on 2 cores the first time).
+ensure_wasm_bindgen_cli() {
     export PATH="$HOME/.cargo/bin:$PATH"
     # wasm-bindgen-cli must match the wasm-bindgen crate exactly (the version in Cargo.lock).
     local want
@@ -16,6 +23,12 @@ ensure_wasm_tools() {
         # Without --locked: the CLI's own lockfile pins crates that no longer build here.
         cargo install wasm-bindgen-cli --version "$want" --quiet
     fi
+}
+
+# ensure_wasm_tools: everything the page build needs from rustup and cargo.
+ensure_wasm_tools() {
+    ensure_rust_tools
+    ensure_wasm_bindgen_cli
 }
 
 # ensure_apt PACKAGE...: installs Debian packages that are missing (needs root, as in CI).

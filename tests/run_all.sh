@@ -8,16 +8,46 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
+# Every step's wall time: `step NAME` ends the step before (printing its time) and starts NAME;
+# the table of all of them is printed before the summary line.
+T0=$(date +%s)
+STEP_NAME="" STEP_T0=$T0 STEP_TIMES=""
+step() {
+    local now
+    now=$(date +%s)
+    if [ -n "$STEP_NAME" ]; then
+        printf '==> %s: %d s\n' "$STEP_NAME" $((now - STEP_T0)) >&2
+        STEP_TIMES+=$(printf '%6d s  %s' $((now - STEP_T0)) "$STEP_NAME")$'\n'
+    fi
+    STEP_NAME="$*" STEP_T0=$now
+    [ -z "$*" ] || log "$*"
+}
+# CI builds once from scratch: incremental data for the workspace crates is written for nothing.
+[ -z "${CI:-}" ] || export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # --- prerequisites (idempotent) -------------------------------------------------------------
-log "prerequisites"
+# Debian packages, in one apt transaction, in the background (network and dpkg, little CPU)
+# while rustfmt and the host clippy run, which need none of them: Mesa's lavapipe gives wgpu a
+# Vulkan adapter on machines without a GPU (the wgpu parity tests run instead of skipping);
+# real headless Chromium and its driver run the WebGPU tests (tests/webgpu_browser.rs, flags in
+# webdriver.json); libhdf5-dev serves only the h5 loader's tests (`--features h5`, below): the
+# default build needs no system library.
+step "prerequisites (Debian packages in the background; wasm32 target, rustfmt, clippy)"
 # shellcheck source=tests/prereqs.sh
 source tests/prereqs.sh
-ensure_wasm_tools
-# Debian packages, in one apt transaction: Mesa's lavapipe gives wgpu a Vulkan adapter on
-# machines without a GPU (the wgpu parity tests run instead of skipping); real headless
-# Chromium and its driver run the WebGPU tests (tests/webgpu_browser.rs, flags in
-# webdriver.json); the h5 data loader (native-train, hdf5-metno) links the system HDF5.
-ensure_apt mesa-vulkan-drivers libvulkan1 chromium chromium-driver libhdf5-dev pkg-config
+APT_LOG=$(mktemp)
+ensure_apt mesa-vulkan-drivers libvulkan1 chromium chromium-driver libhdf5-dev pkg-config \
+    >"$APT_LOG" 2>&1 &
+APT_PID=$!
+wait_apt() {
+    if ! wait "$APT_PID"; then
+        cat "$APT_LOG" >&2
+        echo "installing the Debian packages failed (log above)" >&2
+        exit 1
+    fi
+    cat "$APT_LOG" >&2
+}
+ensure_rust_tools
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 export CHROMEDRIVER=/usr/bin/chromedriver
 # WebGPU on SwiftShader is slow on 2 busy cores: the runner's defaults (20 s per test, 5 s per
@@ -30,25 +60,36 @@ trap 'rm -f "$LOG"' EXIT
 run_tests() { "$@" 2>&1 | tee -a "$LOG"; }
 
 # --- static checks --------------------------------------------------------------------------
-log "cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-log "cargo clippy (host)"
+step "cargo clippy (host, default features)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-log "cargo clippy (wasm32)"
+step "cargo clippy (wasm32)"
 cargo clippy -p texcnn --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
+step "waiting for the Debian packages"
+wait_apt
+step "cargo clippy (native tool with the h5 feature)"
+cargo clippy -p texcnn-native --all-targets --features h5 --quiet -- -D warnings
 
 # --- tests ----------------------------------------------------------------------------------
-log "native tests"
+step "native tests (default features)"
 run_tests cargo test --workspace
-log "wasm32 tests (Node, wasm-bindgen-test)"
+# The h5 loader and the commands that read h5 files, with the system HDF5: only the native
+# tool's library, its binary and these two test files are built again.
+step "native tests that read h5 files (--features h5)"
+run_tests cargo test -p texcnn-native --features h5 --test data_loaders --test cli_bench
+step "wasm-bindgen-cli (the wasm32 test runner and the page build)"
+ensure_wasm_bindgen_cli
+step "wasm32 tests (Node, wasm-bindgen-test; headless Chromium for WebGPU)"
 run_tests cargo test -p texcnn --target wasm32-unknown-unknown --tests
 # The page end to end in headless Chromium (www/tests/e2e.mjs), compared with the native
 # `texcnn predict` that `cargo test --workspace` built. CI builds the page with the dev
 # profile: a release wasm32 build costs ~12 more minutes on 2 cores (README, web page).
-log "web page end to end (headless Chromium, playwright-core)"
+step "web page end to end (headless Chromium, playwright-core)"
 ensure_www_node_modules
 TEXCNN_WEB_PROFILE="${TEXCNN_WEB_PROFILE:-dev}" bash www/serve.sh --build-only
 run_tests env TEXCNN_BIN="${CARGO_TARGET_DIR:-target}/debug/texcnn" node www/tests/e2e.mjs
+step ""
 
 # --- summary --------------------------------------------------------------------------------
 read -r passed failed ignored < <(awk '
@@ -61,5 +102,7 @@ read -r passed failed ignored < <(awk '
     }
     END { print p+0, f+0, g+0 }' "$LOG")
 echo
+echo "step times (total $(( $(date +%s) - T0 )) s):"
+printf '%s' "$STEP_TIMES"
 echo "summary: $passed passed, $failed failed, $ignored skipped"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,9 @@
 //! (`native-train/bench/web/browser.mjs`): `--prepare-only --write-gene` cuts TExCNN's gene
 //! into the 18 segments of 2,000 bp at stride 500 that the paper's plan gives, and
 //! `--web-bundle` writes a page bundle whose encoder is the int8 import of the model it came from.
-//! Nothing is timed here.
+//! Nothing is timed here. The gene comes from an h5 fixture: these tests need the `h5` feature
+//! (`tests/run_all.sh` runs them with it).
+#![cfg(feature = "h5")]
 
 mod common;
 

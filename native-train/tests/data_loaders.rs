@@ -17,6 +17,7 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+#[cfg(feature = "h5")]
 fn counts(s: &str) -> [usize; 5] {
     let mut c = [0; 5];
     for b in s.bytes() {
@@ -34,6 +35,7 @@ fn scratch(name: &str, content: &str) -> PathBuf {
     path
 }
 
+#[cfg(feature = "h5")]
 #[test]
 fn pig_h5_loads_ten_genes_with_their_labels_and_sequences() {
     let ds = load_h5(
@@ -60,6 +62,7 @@ fn pig_h5_loads_ten_genes_with_their_labels_and_sequences() {
     assert_eq!(counts(&last.sequence), [2170, 2956, 3086, 2288, 0]);
 }
 
+#[cfg(feature = "h5")]
 #[test]
 fn xpresso_bool_h5_is_cut_to_the_model_window_and_reports_bad_records() {
     let ds = load_h5(
@@ -113,6 +116,19 @@ fn xpresso_bool_h5_is_cut_to_the_model_window_and_reports_bad_records() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("does not fit"), "{err}");
+}
+
+/// A build without the `h5` feature names the file and says how to get one that reads it.
+#[cfg(not(feature = "h5"))]
+#[test]
+fn h5_without_the_feature_is_an_error_that_says_how_to_enable_it() {
+    let path = repo("tests/fixtures/pig_test_10seq.h5");
+    let err = load_h5(&path, &H5Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pig_test_10seq.h5"), "{err}");
+    assert!(err.contains("--features h5"), "{err}");
+    assert!(err.contains("libhdf5-dev"), "{err}");
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! The Xpresso / TExCNN HDF5 layout, read through the system HDF5 library (hdf5-metno).
+//! The Xpresso / TExCNN HDF5 layout, read through the system HDF5 library (hdf5-metno) when
+//! the crate's `h5` feature is on; without it [`load_h5`] answers with an error that says how
+//! to turn it on, and nothing links HDF5.
 //!
 //! Datasets at the file's root:
 //! - `promoter` [N, L, 4]: one-hot A, C, G, T, stored as bool (Xpresso, L = 20,000, gzip) or
@@ -16,10 +18,14 @@
 
 use std::path::Path;
 
+#[cfg(feature = "h5")]
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
+#[cfg(feature = "h5")]
 use hdf5_metno as hdf5;
 
-use super::{DataError, Dataset, Example, LoadReport, RowError};
+use super::{DataError, Dataset};
+#[cfg(feature = "h5")]
+use super::{Example, LoadReport, RowError};
 
 /// Length of the promoters in the original Xpresso files.
 pub const XPRESSO_PROMOTER_LEN: usize = 20_000;
@@ -65,6 +71,7 @@ pub fn decode_one_hot<T: Copy>(
     Ok(out)
 }
 
+#[cfg(any(feature = "h5", test))]
 fn float_is_one(v: f32) -> Option<bool> {
     if v == 1.0 {
         Some(true)
@@ -75,7 +82,23 @@ fn float_is_one(v: f32) -> Option<bool> {
     }
 }
 
+/// How to get a build that reads h5 files, for the error of a build without one.
+pub const H5_DISABLED: &str = "this texcnn was built without HDF5 support; rebuild it with \
+     `cargo build --release -p texcnn-native --features h5` (needs the system HDF5: \
+     `apt-get install libhdf5-dev pkg-config`), or convert the file to TSV or FASTA + labels";
+
+/// Loads an Xpresso/TExCNN h5 file: in a build without the `h5` feature, an error naming the
+/// file and saying how to enable it.
+#[cfg(not(feature = "h5"))]
+pub fn load_h5(path: &Path, _options: &H5Options) -> Result<Dataset, DataError> {
+    Err(DataError::Hdf5 {
+        path: path.to_path_buf(),
+        message: H5_DISABLED.to_string(),
+    })
+}
+
 /// Loads an Xpresso/TExCNN h5 file.
+#[cfg(feature = "h5")]
 pub fn load_h5(path: &Path, options: &H5Options) -> Result<Dataset, DataError> {
     let h5err = |message: String| DataError::Hdf5 {
         path: path.to_path_buf(),
@@ -231,6 +254,7 @@ pub fn load_h5(path: &Path, options: &H5Options) -> Result<Dataset, DataError> {
 }
 
 /// Reads a 1-D string dataset of any of HDF5's string kinds.
+#[cfg(feature = "h5")]
 fn read_strings(d: &hdf5::Dataset) -> Result<Vec<String>, String> {
     let desc = d
         .dtype()
