@@ -7,6 +7,14 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const worker = new Worker('worker.js', { type: 'module' });
 
+// Offline after one visit: sw.js keeps the page's own files, versioned by the build (needs a
+// secure context: https or localhost). The page works the same without it.
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker
+    .register('sw.js')
+    .catch((err) => console.warn(`the page cannot be kept for offline use: ${err.message}`));
+}
+
 const state = {
   seq: 0,
   outputs: [],

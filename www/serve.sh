@@ -9,8 +9,12 @@
 #                 (TEXCNN_WEB_PROFILE=dev does the same; run_all.sh sets it unless given)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+T0=$(date +%s)
+# phase TEXT: what the build does now, with the seconds since it started.
+phase() { printf '[serve.sh %4d s] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
 # shellcheck source=tests/prereqs.sh
 source tests/prereqs.sh
+phase "checking the tools (rustup target wasm32-unknown-unknown, wasm-bindgen-cli)"
 ensure_wasm_tools
 
 build_only=false
@@ -30,25 +34,38 @@ fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 if [ "$profile" = dev ]; then
-    echo "building the wasm package (dev profile)" >&2
+    phase "compiling the core crate to wasm32 (dev profile; cargo lists each crate)"
     cargo build -p texcnn --lib --target wasm32-unknown-unknown
     wasm="$target_dir/wasm32-unknown-unknown/debug/texcnn.wasm"
 else
-    echo "building the wasm package (release; about 12 minutes the first time on 2 cores)" >&2
+    phase "compiling the core crate to wasm32 (release; cargo lists each crate)"
     cargo build -p texcnn --lib --release --target wasm32-unknown-unknown
     wasm="$target_dir/wasm32-unknown-unknown/release/texcnn.wasm"
 fi
 rm -rf www/pkg
+phase "wasm-bindgen: JS bindings into www/pkg"
 wasm-bindgen --target web --out-dir www/pkg --no-typescript "$wasm"
 if [ "$profile" != dev ]; then
+    phase "npm packages of the page (binaryen for wasm-opt)"
     ensure_www_node_modules
+    phase "wasm-opt -O2 (binaryen)"
     # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not.
     node www/node_modules/binaryen/bin/wasm-opt -O2 --enable-bulk-memory \
         --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-simd \
         www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
     mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm
 fi
+# The build's version for the service worker (www/sw.js): a digest of the page's files, and the
+# package's files to keep for offline use.
+(
+    cd www
+    version=$(cat pkg/*.js pkg/*.wasm index.html main.js worker.js style.css sw.js | sha256sum | cut -c1-16)
+    files=$(find pkg -type f ! -name build.js | sort | sed "s/.*/'&'/" | paste -sd, -)
+    printf "// Written by www/serve.sh: the build that www/sw.js keeps for offline use.\nself.TEXCNN_BUILD = { version: '%s', files: [%s] };\n" \
+        "$version" "$files" >pkg/build.js
+)
 ls -l www/pkg/texcnn_bg.wasm >&2
+phase "built"
 
 $build_only && exit 0
 echo "serving www/ on http://localhost:${PORT:-8080}/" >&2

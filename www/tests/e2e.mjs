@@ -2,7 +2,7 @@
 // by playwright-core): paste a real promoter and a record with a bad character, wait for the
 // result and compare it with the native `texcnn predict` on the same bundle; check the error
 // shown; reload and check the bundle came from the Cache API; once on WebGPU (SwiftShader)
-// and once on the CPU path (?backend=cpu). Saves www/tests/screenshot.png.
+// and once on the CPU path (?backend=cpu); offline, reload and predict again (service worker). Saves www/tests/screenshot.png.
 //
 // Needs the built page (bash www/serve.sh --build-only [--dev]) and the native binary:
 //   TEXCNN_BIN=target/debug/texcnn node www/tests/e2e.mjs
@@ -186,6 +186,27 @@ async function main() {
     compare(values, native, 'cpu');
     const errors = await page.$$eval('#input-errors li', (li) => li.map((l) => l.textContent));
     assert(errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR), `input errors: ${JSON.stringify(errors)}`);
+  });
+
+  // After one visit the service worker (www/sw.js) holds the page's own files: offline, a
+  // reload still opens the page, loads the bundle from the Cache API and predicts, and not one
+  // request reaches the server.
+  await check('offline_reload_serves_the_page_and_predicts', async () => {
+    await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, {
+      timeout: TIMEOUT_MS,
+    });
+    const before = server.requests.length;
+    await context.setOffline(true);
+    try {
+      await page.reload();
+      await waitReady(page);
+      const { values } = await run(page, PASTE);
+      compare(values, native, 'offline (cpu)');
+      const reached = server.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+      assert(reached.length === 0, `offline, requests reached the server: ${reached.join(', ')}`);
+    } finally {
+      await context.setOffline(false);
+    }
   });
 
   await check('exports_csv_and_json', async () => {
