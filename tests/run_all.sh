@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project on a fresh machine (Rust toolchain, Python 3, Node, npm):
-# installs what is missing, then fmt, clippy (host and wasm32), the native tests and the
+# installs what is missing, then fmt, clippy (host and wasm32, compiled once with the tests),
+# the native tests (also with the h5 feature) and the
 # wasm32 tests (Node, and headless Chromium for WebGPU), and ends with one summary line over
 # all test binaries.
 set -euo pipefail
@@ -27,7 +28,7 @@ step() {
 
 # --- prerequisites (idempotent) -------------------------------------------------------------
 # Debian packages, in one apt transaction, in the background (network and dpkg, little CPU)
-# while rustfmt and the host clippy run, which need none of them: Mesa's lavapipe gives wgpu a
+# while rustfmt and the lint builds run, which need none of them: Mesa's lavapipe gives wgpu a
 # Vulkan adapter on machines without a GPU (the wgpu parity tests run instead of skipping);
 # real headless Chromium and its driver run the WebGPU tests (tests/webgpu_browser.rs, flags in
 # webdriver.json); libhdf5-dev serves only the h5 loader's tests (`--features h5`, below): the
@@ -59,32 +60,39 @@ LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
 run_tests() { "$@" 2>&1 | tee -a "$LOG"; }
 
-# --- static checks --------------------------------------------------------------------------
+# --- static checks and builds ---------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "cargo clippy (host, default features)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "cargo clippy (wasm32)"
-cargo clippy -p texcnn --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
+# Clippy's lints with `-D warnings` on every workspace target, compiled once: clippy-driver is
+# the compiler for the workspace crates (what `cargo clippy` does, but with code generation), so
+# the dependency tree is compiled once per target for both the lints and the tests instead of
+# once more in check mode. Every cargo command below keeps these two variables, so the tests
+# reuse what the lint builds compiled. Same lints, same targets as
+# `cargo clippy --all-targets -- -D warnings`.
+export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER:-$(rustup which clippy-driver)}"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "clippy -D warnings + build, host, every target (cargo test --workspace --all-targets --no-run)"
+cargo test --workspace --all-targets --no-run --quiet
+step "clippy -D warnings + build, wasm32, every target of the core crate"
+cargo test -p texcnn --all-targets --target wasm32-unknown-unknown --no-run --quiet
+step "wasm-bindgen-cli (the wasm32 test runner and the page build)"
+ensure_wasm_bindgen_cli
 step "waiting for the Debian packages"
 wait_apt
-step "cargo clippy (native tool with the h5 feature)"
-cargo clippy -p texcnn-native --all-targets --features h5 --quiet -- -D warnings
 
 # --- tests ----------------------------------------------------------------------------------
 step "native tests (default features)"
 run_tests cargo test --workspace
-# The h5 loader and the commands that read h5 files, with the system HDF5: only the native
-# tool's library, its binary and these two test files are built again.
-step "native tests that read h5 files (--features h5)"
-run_tests cargo test -p texcnn-native --features h5 --test data_loaders --test cli_bench
-step "wasm-bindgen-cli (the wasm32 test runner and the page build)"
-ensure_wasm_bindgen_cli
+# The h5 loader and the commands that read h5 files, with the system HDF5, linted as above: the
+# native tool's library (and its unit tests), its binary and the two test files that read h5
+# (everything the feature changes) are built again.
+step "native tests that read h5 files, clippy on them (--features h5)"
+run_tests cargo test -p texcnn-native --features h5 --lib --test data_loaders --test cli_bench
 step "wasm32 tests (Node, wasm-bindgen-test; headless Chromium for WebGPU)"
 run_tests cargo test -p texcnn --target wasm32-unknown-unknown --tests
 # The page end to end in headless Chromium (www/tests/e2e.mjs), compared with the native
-# `texcnn predict` that `cargo test --workspace` built. CI builds the page with the dev
-# profile: a release wasm32 build costs ~12 more minutes on 2 cores (README, web page).
+# `texcnn predict` that the native tests built. CI builds the page with the dev profile: a
+# release wasm32 build costs ~12 more minutes on 2 cores (README, web page).
 step "web page end to end (headless Chromium, playwright-core)"
 ensure_www_node_modules
 TEXCNN_WEB_PROFILE="${TEXCNN_WEB_PROFILE:-dev}" bash www/serve.sh --build-only
