@@ -40,14 +40,21 @@ function resolve(roots, urlPath) {
 
 /// Starts the server. `roots`: [[urlPrefix, directory]], most specific first; `headers`:
 /// extra headers on every file (e.g. COOP/COEP for cross-origin isolation).
-/// Resolves to {url, requests, overrides, close()}; `requests` is [{method, path}];
-/// `overrides` maps a URL path to {body, type} served instead of a file.
+/// Resolves to {url, requests, overrides, setDown(bool), close()}; `requests` is
+/// [{method, path, refused}]; `overrides` maps a URL path to {body, type} served instead of a
+/// file; while `setDown(true)` holds, every connection is dropped unanswered (what a client
+/// sees of a server it cannot reach), and its requests are recorded with `refused: true`.
 export function startServer(roots, { headers = {} } = {}) {
   const requests = [];
   const overrides = new Map();
+  let down = false;
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://localhost').pathname;
-    requests.push({ method: req.method, path });
+    requests.push({ method: req.method, path, refused: down });
+    if (down) {
+      req.socket.destroy();
+      return;
+    }
     if (overrides.has(path)) {
       const { body, type } = overrides.get(path);
       res.writeHead(200, {
@@ -89,6 +96,9 @@ export function startServer(roots, { headers = {} } = {}) {
         url: `http://127.0.0.1:${port}/`,
         requests,
         overrides,
+        setDown: (value) => {
+          down = Boolean(value);
+        },
         close: () => new Promise((done) => server.close(done)),
       });
     });
