@@ -13,6 +13,7 @@ pub mod encoder;
 pub mod head;
 pub mod kmer;
 pub mod metrics;
+pub mod pipeline;
 pub mod predict;
 pub mod ridge;
 pub mod segment;

@@ -4,17 +4,19 @@
 //!
 //! The steps are split so that a caller can read the segment embeddings back from the
 //! device its own way (synchronously natively, asynchronously in the browser on WebGPU)
-//! and report progress between batches: [`Predictor::prepare`], then
-//! [`Predictor::embed_batch`] per batch of segments, then [`Predictor::finish`].
+//! and report progress between batches: [`Predictor::prepare`], then the embedder's
+//! [`SegmentEmbedder::batches`](crate::pipeline::SegmentEmbedder::batches), then
+//! [`Predictor::finish`].
 
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Bundle, BundleError, HeadKind, HeadPart, ModelCard, NormStats, StoredTensor};
-use crate::encoder::{Dnabert2Encoder, EncodeError};
+use crate::encoder::EncodeError;
 use crate::head::{HeadWeightsError, NamedTensor, TextCnnHead, TextCnnHeadConfig};
-use crate::segment::{Segment, SegmentError, SegmentPlan};
-use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
+use crate::pipeline::{Prepared, SegmentEmbedder};
+use crate::segment::SegmentError;
+use crate::tokenizer::TokenizerError;
 
 /// Name of the normalisation statistics applied to segment embeddings before the head.
 pub const EMBEDDING_NORM: &str = "segment_embedding";
@@ -52,21 +54,6 @@ pub enum PredictError {
     Cancelled,
 }
 
-/// One segment of a prepared sequence, with its tokens.
-#[derive(Debug, Clone)]
-pub struct PreparedSegment {
-    pub segment: Segment,
-    pub token_ids: Vec<u32>,
-}
-
-/// A sequence fitted to the plan's window and tokenized, ready for the encoder.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// Length after the window was applied.
-    pub fitted_len: usize,
-    pub segments: Vec<PreparedSegment>,
-}
-
 /// One predicted output.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OutputValue {
@@ -101,9 +88,8 @@ pub struct Prediction {
 #[derive(Debug)]
 pub struct Predictor {
     pub card: ModelCard,
-    pub plan: SegmentPlan,
-    pub tokenizer: Dnabert2Tokenizer,
-    pub encoder: Dnabert2Encoder,
+    /// Plan, tokenizer and encoder: sequence → segment embeddings.
+    pub embedder: SegmentEmbedder,
     pub head: TextCnnHead,
     pub head_config: TextCnnHeadConfig,
     embedding_norm: Option<NormStats>,
@@ -141,45 +127,6 @@ pub fn head_part(config: &TextCnnHeadConfig, head: &TextCnnHead) -> Result<HeadP
             .map_err(|e| PredictError::HeadConfig(e.to_string()))?,
         tensors,
     })
-}
-
-/// Applies `plan`'s window to `residues`, cuts the segments and tokenizes them: the first
-/// step of the pipeline, shared by prediction and by training (`texcnn fit`), so a head is
-/// trained on exactly the segments it later sees.
-pub fn prepare_segments(
-    plan: &SegmentPlan,
-    tokenizer: &Dnabert2Tokenizer,
-    residues: &str,
-) -> Result<Prepared, PredictError> {
-    let (fitted, segments) = plan.cut(residues)?;
-    let segments = segments
-        .into_iter()
-        .map(|segment| {
-            Ok(PreparedSegment {
-                token_ids: tokenizer.encode(&fitted[segment.start..segment.end])?,
-                segment,
-            })
-        })
-        .collect::<Result<Vec<_>, TokenizerError>>()?;
-    Ok(Prepared {
-        fitted_len: fitted.len(),
-        segments,
-    })
-}
-
-/// The segment embeddings of a prepared sequence, read back synchronously (native code):
-/// `batch` segments per encoder pass, one row per segment.
-pub fn embed_prepared(
-    encoder: &Dnabert2Encoder,
-    prepared: &Prepared,
-    batch: usize,
-) -> Result<Vec<Vec<f32>>, PredictError> {
-    let mut rows = Vec::with_capacity(prepared.segments.len());
-    for chunk in prepared.segments.chunks(batch.max(1)) {
-        let ids: Vec<Vec<u32>> = chunk.iter().map(|s| s.token_ids.clone()).collect();
-        rows.extend(encoder.embed_segments_to_vec(&ids)?);
-    }
-    Ok(rows)
 }
 
 impl Predictor {
@@ -231,9 +178,7 @@ impl Predictor {
         }
         Ok(Self {
             card: bundle.card.clone(),
-            plan: bundle.segment_plan,
-            tokenizer: Dnabert2Tokenizer::from_json_bytes(&bundle.tokenizer_json)?,
-            encoder: bundle.load_encoder(device)?,
+            embedder: SegmentEmbedder::from_bundle(bundle, device)?,
             head,
             head_config,
             embedding_norm,
@@ -265,14 +210,7 @@ impl Predictor {
         if self.head_config.extra_features > 0 {
             return Err(PredictError::NeedsFeatures(self.head_config.extra_features));
         }
-        prepare_segments(&self.plan, &self.tokenizer, residues)
-    }
-
-    /// Segment embeddings of a batch of prepared segments → [batch, hidden] (on the device;
-    /// the caller reads it back).
-    pub fn embed_batch(&self, segments: &[PreparedSegment]) -> Result<Tensor<2>, PredictError> {
-        let ids: Vec<Vec<u32>> = segments.iter().map(|s| s.token_ids.clone()).collect();
-        Ok(self.encoder.embed_segments(&ids)?)
+        self.embedder.prepare(residues)
     }
 
     /// Head outputs in label units for several sets of segment embeddings of the same size:
@@ -285,35 +223,25 @@ impl Predictor {
     ) -> Result<Vec<Vec<f32>>, PredictError> {
         let hidden = self.head_config.embedding_dim;
         if let Some(norm) = &self.embedding_norm {
-            for row in embeddings.chunks_mut(hidden) {
-                for ((v, m), s) in row.iter_mut().zip(&norm.mean).zip(&norm.std) {
-                    *v = (*v - m) / s;
-                }
-            }
+            norm.apply(&mut embeddings);
         }
         let x = Tensor::<3>::from_data(
             TensorData::new(embeddings, [sets, segments, hidden]),
             &self.head_device,
         );
-        let out = self
+        let mut out = self
             .head
             .forward(x, None)
             .try_into_data()
             .ok()
             .and_then(|d| d.try_into_vec::<f32>().ok())
             .ok_or_else(|| PredictError::Device("reading the head's output".into()))?;
-        let outputs = self.head_config.outputs;
+        if let Some(norm) = &self.label_norm {
+            norm.invert(&mut out);
+        }
         Ok(out
-            .chunks(outputs)
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .map(|(i, &v)| match &self.label_norm {
-                        Some(norm) => v * norm.std[i] + norm.mean[i],
-                        None => v,
-                    })
-                    .collect()
-            })
+            .chunks(self.head_config.outputs)
+            .map(<[f32]>::to_vec)
             .collect())
     }
 
@@ -377,7 +305,7 @@ impl Predictor {
         explain: bool,
     ) -> Result<Prediction, PredictError> {
         let prepared = self.prepare(residues)?;
-        let rows = embed_prepared(&self.encoder, &prepared, batch)?;
+        let rows = self.embedder.embed_prepared(&prepared, batch)?;
         self.finish(&rows, &prepared, explain)
     }
 }

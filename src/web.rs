@@ -246,7 +246,8 @@ impl WebPredictor {
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
         let prepared = p.prepare(&residues).map_err(err)?;
         let total = prepared.segments.len();
-        let hidden = p.head_config.embedding_dim;
+        let embedder = &p.embedder;
+        let ids = prepared.token_ids();
         let mut rows: Vec<Vec<f32>> = Vec::with_capacity(total);
         // Small batches keep progress and cancellation responsive.
         let batch = if self.backend == "webgpu" { 4 } else { 2 };
@@ -255,21 +256,18 @@ impl WebPredictor {
             &JsValue::from(0),
             &JsValue::from(total as u32),
         );
-        for chunk in prepared.segments.chunks(batch) {
+        for embedded in embedder.batches(&ids, batch) {
             yield_to_event_loop().await;
             if CANCEL.load(Ordering::SeqCst) {
                 return Err(JsError::new("cancelled"));
             }
-            let data = p
-                .embed_batch(chunk)
+            // WebGPU cannot be read synchronously: the batch is awaited, then split in rows.
+            let data = embedded
                 .map_err(err)?
                 .into_data_async()
                 .await
                 .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
-            let values = data
-                .try_into_vec::<f32>()
-                .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
-            rows.extend(values.chunks(hidden).map(<[f32]>::to_vec));
+            rows.extend(embedder.rows(data).map_err(err)?);
             let _ = on_progress.call2(
                 &JsValue::NULL,
                 &JsValue::from(rows.len() as u32),
@@ -295,6 +293,7 @@ impl WebPredictor {
     pub fn tokens(&self, residues: &str, start: usize, end: usize) -> Result<JsValue, JsError> {
         let fitted = self
             .predictor
+            .embedder
             .plan
             .fit(residues)
             .map_err(|e| JsError::new(&e.to_string()))?;
@@ -302,6 +301,7 @@ impl WebPredictor {
         let start = start.min(end);
         let tokens = self
             .predictor
+            .embedder
             .tokenizer
             .encode_tokens(&fitted[start..end])
             .map_err(|e| JsError::new(&e.to_string()))?;

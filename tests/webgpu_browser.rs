@@ -120,8 +120,9 @@ async fn predictor_on_webgpu_matches_the_cpu() {
     let on_gpu = Predictor::from_bundle(&bundle, &gpu).expect("gpu predictor");
     let prepared = on_gpu.prepare(&dna).expect("prepared");
     let mut rows = Vec::new();
-    for chunk in prepared.segments.chunks(4) {
-        let values = host(on_gpu.embed_batch(chunk).expect("embed")).await;
+    let ids = prepared.token_ids();
+    for batch in on_gpu.embedder.batches(&ids, 4) {
+        let values = host(batch.expect("embed")).await;
         rows.extend(values.chunks(64).map(<[f32]>::to_vec));
     }
     let got = on_gpu

@@ -18,7 +18,7 @@ use texcnn::bundle::{Bundle, Encoding, LabelSpec, ModelCard, OutputSpec, Precisi
 use texcnn::encoder::folder::{CONFIG_FILE, SAFETENSORS_FILE};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder, load_hf_folder};
 use texcnn::head::TextCnnHeadConfig;
-use texcnn::predict::{PreparedSegment, prepare_segments};
+use texcnn::pipeline::{PreparedSegment, SegmentEmbedder, prepare_segments};
 use texcnn::segment::SegmentPlan;
 use texcnn::split::SplitMix64;
 use texcnn::tokenizer::Dnabert2Tokenizer;
@@ -282,6 +282,14 @@ struct Candidate {
     load_seconds: f64,
 }
 
+/// A candidate's encoder in the pipeline every command uses, with the bench's plan and
+/// tokenizer.
+struct Timed {
+    label: String,
+    embedder: SegmentEmbedder,
+    load_seconds: f64,
+}
+
 fn bundle_precision(bundle: &Bundle) -> &'static str {
     let encodings = bundle.encoder.tensors.iter().map(|t| t.encoding);
     let mut label = "f32";
@@ -330,16 +338,24 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         plan.segment_len,
         plan.stride
     );
-    let token_ids: Vec<Vec<u32>> = prepared
-        .segments
-        .iter()
-        .map(|s| s.token_ids.clone())
-        .collect();
+    let token_ids = prepared.token_ids();
     let counts: Vec<usize> = token_ids.iter().map(Vec::len).collect();
     let tokens: usize = counts.iter().sum();
     if let Some(dir) = &args.write_gene {
         write_gene(dir, &gene, &plan, &prepared.segments)?;
     }
+    let candidates: Vec<Timed> = candidates
+        .into_iter()
+        .map(|c| Timed {
+            label: c.label,
+            load_seconds: c.load_seconds,
+            embedder: SegmentEmbedder {
+                plan,
+                tokenizer: tokenizer.clone(),
+                encoder: c.encoder,
+            },
+        })
+        .collect();
 
     let flops = Flops::segments(&config, &counts);
     let mut report = String::new();
@@ -406,11 +422,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             );
             let mut warm = None;
             for _ in 0..args.warmup {
-                warm = Some(embed_gene(&candidate.encoder, &token_ids, batch)?.0);
+                warm = Some(embed_gene(&candidate.embedder, &token_ids, batch)?.0);
             }
             let mut samples = Vec::new();
             for run in 0..args.repeats {
-                let (took, vectors) = embed_gene(&candidate.encoder, &token_ids, batch)?;
+                let (took, vectors) = embed_gene(&candidate.embedder, &token_ids, batch)?;
                 eprintln!("  run {}: {:.3} s", run + 1, took.as_secs_f64());
                 samples.push(took.as_secs_f64());
                 if kernels == BenchKernels::Fused
@@ -541,15 +557,12 @@ fn load_candidates(
 
 /// Embeds every segment, `batch` segments per forward pass, and reads the vectors back.
 fn embed_gene(
-    encoder: &Dnabert2Encoder,
+    embedder: &SegmentEmbedder,
     token_ids: &[Vec<u32>],
     batch: usize,
 ) -> anyhow::Result<(Duration, Vec<Vec<f32>>)> {
     let start = Instant::now();
-    let mut vectors = Vec::with_capacity(token_ids.len());
-    for chunk in token_ids.chunks(batch) {
-        vectors.extend(encoder.embed_segments_to_vec(chunk)?);
-    }
+    let vectors = embedder.embed_tokens(token_ids, batch, |_| {})?;
     Ok((start.elapsed(), vectors))
 }
 

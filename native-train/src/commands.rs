@@ -396,7 +396,7 @@ impl<'a> SeedRuns<'a> {
             &best,
             &self.all,
             args.batch_size,
-            (report.label_mean, report.label_std),
+            &report.label_norm,
             device,
             &forward,
         );

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::encoder::load_hf_folder;
+use texcnn::pipeline::SegmentEmbedder;
 
 use texcnn::{segment, tokenizer};
 
@@ -47,12 +48,6 @@ pub struct EmbedArgs {
     pub device: Backend,
 }
 
-/// One row of the output: its label columns and its token ids.
-struct Job {
-    label: String,
-    tokens: Vec<u32>,
-}
-
 pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
     let device = match args.device {
         Backend::Cpu => Device::flex(),
@@ -78,65 +73,62 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
         bail!("{}: no valid sequence records", args.fasta.display());
     }
 
+    // Without --segment-len a record is one segment: a plan whose segments are longer than
+    // any record, and no window.
     let plan = match (args.segment_len, args.stride) {
-        (Some(len), Some(stride)) => Some(segment::SegmentPlan::new(len, stride)?),
-        _ => None,
+        (Some(len), Some(stride)) => segment::SegmentPlan::new(len, stride)?,
+        _ => segment::SegmentPlan::new(usize::MAX, usize::MAX)?,
     };
-    let mut jobs = Vec::new();
+    let segmented = args.segment_len.is_some();
+    let embedder = SegmentEmbedder {
+        plan,
+        tokenizer,
+        encoder: loaded.encoder,
+    };
+    let mut labels = Vec::new();
+    let mut token_ids = Vec::new();
     for record in &records {
-        let tokenize = |residues: &str| {
-            tokenizer
-                .encode(residues)
-                .with_context(|| format!("tokenizing {}", record.id))
-        };
-        match &plan {
-            None => jobs.push(Job {
-                label: record.id.clone(),
-                tokens: tokenize(&record.residues)?,
-            }),
-            Some(plan) => {
-                let segments = plan
-                    .segments(record.residues.len())
-                    .with_context(|| format!("segmenting {}", record.id))?;
-                for segment in segments {
-                    jobs.push(Job {
-                        label: format!("{}\t{}", record.id, segment.index),
-                        tokens: tokenize(&record.residues[segment.start..segment.end])?,
-                    });
-                }
-            }
+        let prepared = embedder
+            .prepare(&record.residues)
+            .with_context(|| format!("segmenting and tokenizing {}", record.id))?;
+        for s in prepared.segments {
+            labels.push(if segmented {
+                format!("{}\t{}", record.id, s.segment.index)
+            } else {
+                record.id.clone()
+            });
+            token_ids.push(s.token_ids);
         }
     }
 
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let mut out = BufWriter::new(file);
-    let progress = ProgressBar::new(jobs.len() as u64);
+    let progress = ProgressBar::new(token_ids.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} segments, {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     progress.set_message("embedding");
-    let batch_size = args.batch_size as usize;
-    for chunk in jobs.chunks(batch_size) {
-        let tokens: Vec<Vec<u32>> = chunk.iter().map(|job| job.tokens.clone()).collect();
-        let rows = loaded.encoder.embed_segments_to_vec(&tokens)?;
-        for (job, row) in chunk.iter().zip(rows) {
-            write!(out, "{}", job.label)?;
+    let mut labels = labels.iter();
+    for embedded in embedder.batches(&token_ids, args.batch_size as usize) {
+        let rows = embedder.read_back(embedded?)?;
+        progress.inc(rows.len() as u64);
+        for (row, label) in rows.into_iter().zip(labels.by_ref()) {
+            write!(out, "{label}")?;
             for value in row {
                 // `{}` prints the shortest text that reads back to the same f32.
                 write!(out, "\t{value}")?;
             }
             writeln!(out)?;
         }
-        progress.inc(chunk.len() as u64);
     }
     progress.finish_and_clear();
     out.flush()
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
         "embedded {} segment(s) of {} record(s) into {}",
-        jobs.len(),
+        token_ids.len(),
         records.len(),
         args.out.display()
     );

@@ -7,13 +7,10 @@ use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use texcnn::bundle::{Bundle, ModelCard, NormStats};
-use texcnn::encoder::Dnabert2Encoder;
 use texcnn::head::{TextCnnHead, TextCnnHeadConfig};
-use texcnn::predict::{
-    EMBEDDING_NORM, LABEL_NORM, PredictError, embed_prepared, head_part, prepare_segments,
-};
+use texcnn::pipeline::SegmentEmbedder;
+use texcnn::predict::{EMBEDDING_NORM, PredictError, head_part};
 use texcnn::segment::SegmentPlan;
-use texcnn::tokenizer::Dnabert2Tokenizer;
 
 use crate::embed_cache::{CacheError, EmbeddingCache, SegmentEmbeddings, key_of};
 use crate::trainer::{self, EpochLog, TrainData, TrainError, TrainReport, TrainerConfig};
@@ -44,20 +41,26 @@ pub enum FitError {
     Width { expected: usize, found: usize },
 }
 
-/// The encoder side of a predictor: what turns a sequence into segment embeddings.
-pub struct SegmentEmbedder<'a> {
-    pub plan: SegmentPlan,
-    pub tokenizer: Dnabert2Tokenizer,
-    pub encoder: Dnabert2Encoder,
-    /// The encoder-only bundle the weights came from (its stored tensors key the cache).
+/// The embedder `texcnn fit` trains with, and the encoder-only bundle its weights came from
+/// (whose stored tensors key the embedding cache).
+pub struct BundleEmbedder<'a> {
+    pub embedder: SegmentEmbedder,
     pub source: &'a Bundle,
 }
 
-impl SegmentEmbedder<'_> {
+impl<'a> BundleEmbedder<'a> {
+    /// The embedder of `source` (its plan, tokenizer and stored weights) on `device`.
+    pub fn new(source: &'a Bundle, device: &Device) -> Result<Self, PredictError> {
+        Ok(Self {
+            embedder: SegmentEmbedder::from_bundle(source, device)?,
+            source,
+        })
+    }
+
     /// The cache key: the encoder's config and stored weights, the tokenizer and the plan.
     pub fn cache_key(&self) -> String {
         let config = serde_json::to_vec(&self.source.encoder.config).unwrap_or_default();
-        let plan = serde_json::to_vec(&self.plan).unwrap_or_default();
+        let plan = serde_json::to_vec(&self.embedder.plan).unwrap_or_default();
         let mut parts: Vec<&[u8]> = vec![
             b"texcnn segment embeddings v1".as_slice(),
             config.as_slice(),
@@ -80,13 +83,11 @@ impl SegmentEmbedder<'_> {
 
     /// Embeds one sequence: one row per segment.
     pub fn embed(&self, residues: &str, batch: usize) -> Result<SegmentEmbeddings, PredictError> {
-        let prepared = prepare_segments(&self.plan, &self.tokenizer, residues)?;
-        let width = self.encoder.hidden_size();
-        let values = embed_prepared(&self.encoder, &prepared, batch)?.concat();
+        let (prepared, rows) = self.embedder.embed(residues, batch)?;
         Ok(SegmentEmbeddings {
             segments: prepared.segments.len(),
-            width,
-            values,
+            width: self.embedder.hidden_size(),
+            values: rows.concat(),
         })
     }
 }
@@ -94,7 +95,7 @@ impl SegmentEmbedder<'_> {
 /// Embeds every gene (from the cache where possible), calling `progress(done, cached)` after
 /// each. All genes must give the same number of segments.
 pub fn embed_all(
-    embedder: &SegmentEmbedder<'_>,
+    embedder: &BundleEmbedder<'_>,
     genes: &[(&str, &str)],
     cache: Option<&EmbeddingCache>,
     batch: usize,
@@ -121,9 +122,9 @@ pub fn embed_all(
                 v
             }
         };
-        if value.width != embedder.encoder.hidden_size() {
+        if value.width != embedder.embedder.hidden_size() {
             return Err(FitError::Width {
-                expected: embedder.encoder.hidden_size(),
+                expected: embedder.embedder.hidden_size(),
                 found: value.width,
             });
         }
@@ -147,30 +148,13 @@ pub fn embed_all(
 /// (every segment counts once); a constant dimension gets standard deviation 1.
 pub fn embedding_norm(embeddings: &[SegmentEmbeddings], train: &[usize]) -> NormStats {
     let width = train.first().map_or(0, |&i| embeddings[i].width);
-    let (mut sum, mut sq, mut n) = (vec![0f64; width], vec![0f64; width], 0f64);
-    for &i in train {
-        for row in embeddings[i].values.chunks(width) {
-            for (d, &v) in row.iter().enumerate() {
-                sum[d] += f64::from(v);
-                sq[d] += f64::from(v) * f64::from(v);
-            }
-            n += 1.0;
-        }
-    }
-    let mean: Vec<f64> = sum.iter().map(|s| s / n.max(1.0)).collect();
-    let std = sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, m)| {
-            let var = (q / n.max(1.0) - m * m).max(0.0);
-            if var.sqrt() > 1e-8 { var.sqrt() } else { 1.0 }
-        })
-        .collect::<Vec<f64>>();
-    NormStats {
-        name: EMBEDDING_NORM.into(),
-        mean: mean.iter().map(|&m| m as f32).collect(),
-        std: std.iter().map(|&s| s as f32).collect(),
-    }
+    NormStats::fit(
+        EMBEDDING_NORM,
+        width,
+        train
+            .iter()
+            .flat_map(|&i| embeddings[i].values.chunks(width.max(1))),
+    )
 }
 
 /// `embeddings` standardised with `norm`, gene by gene (an empty entry, e.g. a gene left out
@@ -180,14 +164,7 @@ pub fn normalise(embeddings: &[SegmentEmbeddings], norm: &NormStats) -> Vec<Vec<
         .iter()
         .map(|e| {
             let mut v = e.values.clone();
-            if e.width == 0 {
-                return v;
-            }
-            for row in v.chunks_mut(e.width) {
-                for ((x, m), s) in row.iter_mut().zip(&norm.mean).zip(&norm.std) {
-                    *x = (*x - m) / s;
-                }
-            }
+            norm.apply(&mut v);
             v
         })
         .collect()
@@ -244,7 +221,7 @@ pub fn train_head(
         &head,
         all,
         config.batch_size,
-        (report.label_mean, report.label_std),
+        &report.label_norm,
         device,
         &forward,
     );
@@ -265,11 +242,7 @@ pub fn predictor_bundle(
     embedding_norm: NormStats,
     card: ModelCard,
 ) -> Result<Bundle, FitError> {
-    let label_norm = NormStats {
-        name: LABEL_NORM.into(),
-        mean: vec![run.report.label_mean as f32],
-        std: vec![run.report.label_std as f32],
-    };
+    let label_norm = run.report.label_norm.clone();
     let bundle = Bundle {
         card,
         segment_plan: plan,

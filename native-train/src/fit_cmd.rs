@@ -15,7 +15,7 @@ use texcnn::segment::{SegmentPlan, WindowPolicy};
 use texcnn::split::Part;
 use texcnn_native::embed_cache::EmbeddingCache;
 use texcnn_native::fit::{
-    HeadRun, SegmentEmbedder, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
+    BundleEmbedder, HeadRun, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
     predictor_bundle, quantiles, train_head,
 };
 use texcnn_native::trainer::{TrainData, TrainerConfig};
@@ -132,14 +132,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     let encoder_bundle = encoder_bundle_from_folder(&args.encoder, args.quantize.into(), plan)
         .with_context(|| format!("loading the encoder {}", args.encoder.display()))?;
     let device = Device::flex();
-    let embedder = SegmentEmbedder {
-        plan,
-        tokenizer: texcnn::tokenizer::Dnabert2Tokenizer::from_json_bytes(
-            &encoder_bundle.tokenizer_json,
-        )?,
-        encoder: encoder_bundle.load_encoder(&device)?,
-        source: &encoder_bundle,
-    };
+    let embedder = BundleEmbedder::new(&encoder_bundle, &device)?;
     let cache_root = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let cache = EmbeddingCache::open(&cache_root, &embedder.cache_key())?;
     eprintln!("embedding cache: {}", cache.dir().display());
@@ -209,7 +202,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     let normalised = normalise(&embeddings, &norm);
 
     let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
-    let head_config = TextCnnHeadConfig::new(embedder.encoder.hidden_size())
+    let head_config = TextCnnHeadConfig::new(embedder.embedder.hidden_size())
         .with_kernel_sizes(args.kernels.clone())
         .with_filters(args.filters)
         .with_dense(args.dense.clone())

@@ -9,6 +9,8 @@
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
+use texcnn::bundle::NormStats;
+use texcnn::predict::LABEL_NORM;
 use texcnn::split::SplitMix64;
 
 /// Training settings.
@@ -51,9 +53,9 @@ pub struct TrainReport {
     /// 1-based epoch of the kept model.
     pub best_epoch: usize,
     pub best_valid_loss: f64,
-    /// Mean and standard deviation of the training labels (predictions are mapped back).
-    pub label_mean: f64,
-    pub label_std: f64,
+    /// Mean and standard deviation of the training labels: the model learns standardised
+    /// labels, and its predictions are mapped back with these (the bundle stores them).
+    pub label_norm: NormStats,
 }
 
 /// Why training failed.
@@ -65,23 +67,15 @@ pub enum TrainError {
     NotFinite { epoch: usize, loss: f64 },
 }
 
-fn standardise(labels: &[f64], train: &[usize]) -> (f64, f64) {
-    let n = train.len() as f64;
-    let mean = train.iter().map(|&i| labels[i]).sum::<f64>() / n;
-    let var = train
-        .iter()
-        .map(|&i| (labels[i] - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    let std = var.sqrt();
-    (mean, if std > 1e-12 { std } else { 1.0 })
+/// The statistics of the training labels.
+fn label_norm(labels: &[f64], train: &[usize]) -> NormStats {
+    let values: Vec<f32> = train.iter().map(|&i| labels[i] as f32).collect();
+    NormStats::fit(LABEL_NORM, 1, values.chunks(1))
 }
 
-fn targets(labels: &[f64], batch: &[usize], mean: f64, std: f64, device: &Device) -> Tensor<2> {
-    let values: Vec<f32> = batch
-        .iter()
-        .map(|&i| ((labels[i] - mean) / std) as f32)
-        .collect();
+fn targets(labels: &[f64], batch: &[usize], norm: &NormStats, device: &Device) -> Tensor<2> {
+    let mut values: Vec<f32> = batch.iter().map(|&i| labels[i] as f32).collect();
+    norm.apply(&mut values);
     Tensor::from_data(TensorData::new(values, [batch.len(), 1]), device)
 }
 
@@ -90,7 +84,7 @@ pub fn predict<M, F>(
     model: &M,
     indices: &[usize],
     batch_size: usize,
-    (mean, std): (f64, f64),
+    label_norm: &NormStats,
     device: &Device,
     forward: &F,
 ) -> Vec<f64>
@@ -101,8 +95,9 @@ where
     let mut out = Vec::with_capacity(indices.len());
     for batch in indices.chunks(batch_size.max(1)) {
         let pred = forward(model, batch, device).into_data();
-        let values = pred.try_to_vec::<f32>().unwrap_or_default();
-        out.extend(values.iter().map(|v| f64::from(*v) * std + mean));
+        let mut values = pred.try_to_vec::<f32>().unwrap_or_default();
+        label_norm.invert(&mut values);
+        out.extend(values.iter().map(|&v| f64::from(v)));
     }
     out
 }
@@ -112,7 +107,7 @@ fn mean_loss<M, F>(
     indices: &[usize],
     labels: &[f64],
     config: &TrainerConfig,
-    stats: (f64, f64),
+    norm: &NormStats,
     device: &Device,
     forward: &F,
 ) -> f64
@@ -120,8 +115,8 @@ where
     M: Module,
     F: Fn(&M, &[usize], &Device) -> Tensor<2>,
 {
-    let pred = predict(model, indices, config.batch_size, stats, device, forward);
-    let std = stats.1;
+    let pred = predict(model, indices, config.batch_size, norm, device, forward);
+    let std = f64::from(norm.std[0]);
     pred.iter()
         .zip(indices)
         .map(|(p, &i)| ((p - labels[i]) / std).powi(2))
@@ -162,7 +157,7 @@ where
     if valid_idx.is_empty() {
         return Err(TrainError::Empty("validation"));
     }
-    let stats = standardise(labels, train_idx);
+    let norm = label_norm(labels, train_idx);
     let train_device = device.clone().autodiff();
     let mut optim = AdamConfig::new().init();
     let mut rng = SplitMix64::new(config.seed);
@@ -175,7 +170,7 @@ where
         let (mut sum, mut count) = (0.0, 0usize);
         for batch in order.chunks(config.batch_size.max(1)) {
             let pred = forward(&model, batch, &train_device);
-            let target = targets(labels, batch, stats.0, stats.1, &train_device);
+            let target = targets(labels, batch, &norm, &train_device);
             let loss = (pred - target).powi_scalar(2).mean();
             let value = f64::from(loss.clone().into_scalar::<f32>());
             if !value.is_finite() {
@@ -192,7 +187,7 @@ where
             valid_idx,
             labels,
             config,
-            stats,
+            &norm,
             device,
             &forward,
         );
@@ -223,8 +218,7 @@ where
             history,
             best_epoch,
             best_valid_loss,
-            label_mean: stats.0,
-            label_std: stats.1,
+            label_norm: norm,
         },
     ))
 }
@@ -280,8 +274,7 @@ mod tests {
             .fold(f64::INFINITY, f64::min);
         assert_eq!(report.best_valid_loss, min);
         assert!(report.best_valid_loss < 1e-3, "{report:?}");
-        let stats = (report.label_mean, report.label_std);
-        let pred = predict(&best, &valid_idx, 4, stats, &device, &forward);
+        let pred = predict(&best, &valid_idx, 4, &report.label_norm, &device, &forward);
         for (p, &i) in pred.iter().zip(&valid_idx) {
             assert!((p - labels[i]).abs() < 0.1, "{p} vs {}", labels[i]);
         }

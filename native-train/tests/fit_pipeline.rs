@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, LabelSpec, ModelCard, OutputSpec, Precision};
 use texcnn::head::TextCnnHeadConfig;
+use texcnn::pipeline::SegmentEmbedder;
 use texcnn::predict::Predictor;
 use texcnn::segment::{SegmentPlan, WindowPolicy};
 use texcnn::tokenizer::Dnabert2Tokenizer;
 use texcnn_native::embed_cache::EmbeddingCache;
 use texcnn_native::fit::{
-    SegmentEmbedder, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
+    BundleEmbedder, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
     predictor_bundle, quantiles, train_head,
 };
 use texcnn_native::trainer::{TrainData, TrainerConfig};
@@ -53,12 +54,7 @@ fn a_fitted_bundle_predicts_what_training_predicted() {
     )
     .unwrap();
     let device = Device::flex();
-    let embedder = SegmentEmbedder {
-        plan,
-        tokenizer: Dnabert2Tokenizer::from_json_bytes(&encoder_bundle.tokenizer_json).unwrap(),
-        encoder: encoder_bundle.load_encoder(&device).unwrap(),
-        source: &encoder_bundle,
-    };
+    let embedder = BundleEmbedder::new(&encoder_bundle, &device).unwrap();
     let genes = genes();
     let refs: Vec<(&str, &str)> = genes
         .iter()
@@ -78,10 +74,12 @@ fn a_fitted_bundle_predicts_what_training_predicted() {
     // 600 bp window, 200 bp segments every 100 bp: 5 segments.
     assert!(first.iter().all(|e| e.segments == 5));
     // Another plan is another cache key.
-    let other = SegmentEmbedder {
-        plan: SegmentPlan::new(300, 100).unwrap(),
-        tokenizer: Dnabert2Tokenizer::official().unwrap(),
-        encoder: encoder_bundle.load_encoder(&device).unwrap(),
+    let other = BundleEmbedder {
+        embedder: SegmentEmbedder {
+            plan: SegmentPlan::new(300, 100).unwrap(),
+            tokenizer: Dnabert2Tokenizer::official().unwrap(),
+            encoder: encoder_bundle.load_encoder(&device).unwrap(),
+        },
         source: &encoder_bundle,
     };
     assert_ne!(other.cache_key(), embedder.cache_key());
@@ -92,7 +90,7 @@ fn a_fitted_bundle_predicts_what_training_predicted() {
     let all: Vec<usize> = (0..genes.len()).collect();
     let norm = embedding_norm(&first, &train);
     let normalised = normalise(&first, &norm);
-    let head_config = TextCnnHeadConfig::new(embedder.encoder.hidden_size())
+    let head_config = TextCnnHeadConfig::new(embedder.embedder.hidden_size())
         .with_filters(8)
         .with_dense(vec![8]);
     let run = train_head(

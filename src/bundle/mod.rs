@@ -177,6 +177,55 @@ pub struct NormStats {
 }
 
 impl NormStats {
+    /// The statistics of `rows` (each `width` values; every row counts once), computed in
+    /// `f64`: population standard deviation, and 1 for a constant dimension (it is then only
+    /// centred). No row gives mean 0 and standard deviation 1.
+    pub fn fit<'a>(name: &str, width: usize, rows: impl IntoIterator<Item = &'a [f32]>) -> Self {
+        let (mut sum, mut sq, mut n) = (vec![0f64; width], vec![0f64; width], 0f64);
+        for row in rows {
+            for (d, &v) in row.iter().take(width).enumerate() {
+                sum[d] += f64::from(v);
+                sq[d] += f64::from(v) * f64::from(v);
+            }
+            n += 1.0;
+        }
+        let n = n.max(1.0);
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let std = sq.iter().zip(&mean).map(|(q, m)| {
+            let sd = (q / n - m * m).max(0.0).sqrt();
+            if sd > 1e-8 { sd as f32 } else { 1.0 }
+        });
+        Self {
+            name: name.to_string(),
+            std: std.collect(),
+            mean: mean.iter().map(|&m| m as f32).collect(),
+        }
+    }
+
+    /// Number of dimensions.
+    pub fn dims(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Standardises `values` in place, `(x − mean) / std`: rows of [`Self::dims`] values,
+    /// one after another.
+    pub fn apply(&self, values: &mut [f32]) {
+        for row in values.chunks_mut(self.dims().max(1)) {
+            for ((x, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = (*x - m) / s;
+            }
+        }
+    }
+
+    /// Undoes [`Self::apply`] in place, `x · std + mean`, on rows of [`Self::dims`] values.
+    pub fn invert(&self, values: &mut [f32]) {
+        for row in values.chunks_mut(self.dims().max(1)) {
+            for ((x, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = *x * s + m;
+            }
+        }
+    }
+
     fn check(&self) -> Result<(), BundleError> {
         let bad = |reason: String| BundleError::Normalization {
             name: self.name.clone(),
@@ -514,4 +563,35 @@ fn check_head(kind: &str, version: u32) -> Result<HeadKind, BundleError> {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NormStats;
+
+    #[test]
+    fn norm_stats_fit_apply_invert() {
+        // Column 0: 1, 3, 5 → mean 3, population sd sqrt(8/3); column 1 constant 10 → sd 1.
+        let rows = [[1.0f32, 10.0], [3.0, 10.0], [5.0, 10.0]];
+        let norm = NormStats::fit("x", 2, rows.iter().map(|r| &r[..]));
+        let sd = (8.0f32 / 3.0).sqrt();
+        assert_eq!(norm.dims(), 2);
+        assert!((norm.mean[0] - 3.0).abs() < 1e-6 && (norm.mean[1] - 10.0).abs() < 1e-6);
+        assert!((norm.std[0] - sd).abs() < 1e-6, "std {:?}", norm.std);
+        assert_eq!(norm.std[1], 1.0);
+
+        let mut values = vec![5.0f32, 12.0, 1.0, 10.0];
+        norm.apply(&mut values);
+        let expected = [2.0 / sd, 2.0, -2.0 / sd, 0.0];
+        for (v, e) in values.iter().zip(expected) {
+            assert!((v - e).abs() < 1e-5, "{values:?} vs {expected:?}");
+        }
+        norm.invert(&mut values);
+        for (v, e) in values.iter().zip([5.0f32, 12.0, 1.0, 10.0]) {
+            assert!((v - e).abs() < 1e-5, "{values:?}");
+        }
+
+        let empty = NormStats::fit("y", 1, std::iter::empty());
+        assert_eq!((empty.mean[0], empty.std[0]), (0.0, 1.0));
+    }
 }
