@@ -5,7 +5,7 @@
 //! in the browser, where a synchronous read is impossible) and how progress is reported.
 //!
 //! ```text
-//! let prepared = embedder.prepare(residues)?;            // window, segments, tokens
+//! let prepared = embedder.prepare(residues, tss)?;       // window, segments, tokens
 //! let ids = prepared.token_ids();
 //! for batch in embedder.batches(&ids, 8) {               // one encoder pass per batch
 //!     let rows = embedder.read_back(batch?)?;            // or rows(into_data_async)
@@ -17,7 +17,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::bundle::Bundle;
 use crate::encoder::Dnabert2Encoder;
 use crate::predict::PredictError;
-use crate::segment::{Segment, SegmentPlan};
+use crate::segment::{ReadWindow, Segment, SegmentPlan};
 use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
 
 /// One segment of a prepared sequence, with its tokens.
@@ -32,6 +32,8 @@ pub struct PreparedSegment {
 pub struct Prepared {
     /// Length after the window was applied.
     pub fitted_len: usize,
+    /// Which bases of the record the window read, where its TSS was taken to be.
+    pub read: ReadWindow,
     pub segments: Vec<PreparedSegment>,
 }
 
@@ -42,15 +44,17 @@ impl Prepared {
     }
 }
 
-/// The first step without an encoder: `plan`'s window applied to `residues`, the segments
-/// cut and tokenized (what [`SegmentEmbedder::prepare`] does; `texcnn bench` tokenizes once
-/// for several encoders).
+/// The first step without an encoder: `plan`'s window placed on `residues` (around base
+/// `tss`, 1-based, when the record gives it), the segments cut and tokenized (what
+/// [`SegmentEmbedder::prepare`] does; `texcnn bench` tokenizes once for several encoders).
 pub fn prepare_segments(
     plan: &SegmentPlan,
     tokenizer: &Dnabert2Tokenizer,
     residues: &str,
+    tss: Option<usize>,
 ) -> Result<Prepared, PredictError> {
-    let (fitted, segments) = plan.cut(residues)?;
+    let (fitted, read) = plan.read(residues, tss)?;
+    let segments = plan.segments(fitted.len())?;
     let segments = segments
         .into_iter()
         .map(|segment| {
@@ -62,6 +66,7 @@ pub fn prepare_segments(
         .collect::<Result<Vec<_>, TokenizerError>>()?;
     Ok(Prepared {
         fitted_len: fitted.len(),
+        read,
         segments,
     })
 }
@@ -91,9 +96,10 @@ impl SegmentEmbedder {
         self.encoder.hidden_size()
     }
 
-    /// Applies the plan's window to `residues`, cuts the segments and tokenizes them.
-    pub fn prepare(&self, residues: &str) -> Result<Prepared, PredictError> {
-        prepare_segments(&self.plan, &self.tokenizer, residues)
+    /// Places the plan's window on `residues` (around base `tss`, 1-based, if the record
+    /// gives it), cuts the segments and tokenizes them.
+    pub fn prepare(&self, residues: &str, tss: Option<usize>) -> Result<Prepared, PredictError> {
+        prepare_segments(&self.plan, &self.tokenizer, residues, tss)
     }
 
     /// One encoder pass per `batch` segments (at least 1): each item is that batch's mean-
@@ -157,9 +163,10 @@ impl SegmentEmbedder {
     pub fn embed(
         &self,
         residues: &str,
+        tss: Option<usize>,
         batch: usize,
     ) -> Result<(Prepared, Vec<Vec<f32>>), PredictError> {
-        let prepared = self.prepare(residues)?;
+        let prepared = self.prepare(residues, tss)?;
         let rows = self.embed_prepared(&prepared, batch)?;
         Ok((prepared, rows))
     }

@@ -15,7 +15,7 @@ use crate::bundle::{Bundle, BundleError, HeadKind, HeadPart, ModelCard, NormStat
 use crate::encoder::EncodeError;
 use crate::head::{HeadWeightsError, NamedTensor, TextCnnHead, TextCnnHeadConfig};
 use crate::pipeline::{Prepared, SegmentEmbedder};
-use crate::segment::SegmentError;
+use crate::segment::{ReadWindow, SegmentError, SegmentPlan};
 use crate::tokenizer::TokenizerError;
 
 /// Name of the normalisation statistics applied to segment embeddings before the head.
@@ -65,13 +65,17 @@ pub struct OutputValue {
     pub percentile: Option<f32>,
 }
 
-/// How much one segment moves each output: prediction without it minus the full prediction,
-/// negated, so a positive value means the segment raises the prediction.
+/// How much one segment moves each output: the full prediction minus the prediction without
+/// it, so a positive value means the segment raises the prediction.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SegmentEffect {
     pub index: usize,
+    /// Bases `start..end` of the window (0-based).
     pub start: usize,
     pub end: usize,
+    /// The same bases relative to the TSS (`[first, last]`, TSS at 0, upstream negative),
+    /// when the window's TSS is known.
+    pub tss_relative: Option<(i64, i64)>,
     /// One value per output, in label units.
     pub delta: Vec<f32>,
 }
@@ -79,6 +83,10 @@ pub struct SegmentEffect {
 /// The result for one sequence.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Prediction {
+    /// Which bases of the record were read and where its TSS was taken to be.
+    pub read: ReadWindow,
+    /// What the user should know about the read (padding, trimming, an assumed TSS, many N).
+    pub notes: Vec<String>,
     pub outputs: Vec<OutputValue>,
     /// Leave-one-segment-out effects (empty when not asked for or with one segment).
     pub segments: Vec<SegmentEffect>,
@@ -205,12 +213,13 @@ impl Predictor {
             .collect()
     }
 
-    /// Applies the window, cuts segments and tokenizes them.
-    pub fn prepare(&self, residues: &str) -> Result<Prepared, PredictError> {
+    /// Places the window (around base `tss`, 1-based, if the record gives it), cuts segments
+    /// and tokenizes them.
+    pub fn prepare(&self, residues: &str, tss: Option<usize>) -> Result<Prepared, PredictError> {
         if self.head_config.extra_features > 0 {
             return Err(PredictError::NeedsFeatures(self.head_config.extra_features));
         }
-        self.embedder.prepare(residues)
+        self.embedder.prepare(residues, tss)
     }
 
     /// Head outputs in label units for several sets of segment embeddings of the same size:
@@ -280,6 +289,10 @@ impl Predictor {
                     index: p.segment.index,
                     start: p.segment.start,
                     end: p.segment.end,
+                    tss_relative: prepared
+                        .read
+                        .tss_in_window
+                        .map(|t| SegmentPlan::relative_to_tss(&p.segment, t)),
                     delta: full.iter().zip(&w).map(|(f, w)| f - w).collect(),
                 });
             }
@@ -294,17 +307,34 @@ impl Predictor {
                 percentile: self.card.outputs.get(i).and_then(|o| o.percentile(value)),
             })
             .collect();
-        Ok(Prediction { outputs, segments })
+        Ok(Prediction {
+            notes: prepared.read.notes(),
+            read: prepared.read.clone(),
+            outputs,
+            segments,
+        })
     }
 
-    /// The whole pipeline, synchronously (native code): `batch` segments per encoder pass.
+    /// The whole pipeline, synchronously (native code), for a record that does not give its
+    /// TSS: `batch` segments per encoder pass.
     pub fn predict(
         &self,
         residues: &str,
         batch: usize,
         explain: bool,
     ) -> Result<Prediction, PredictError> {
-        let prepared = self.prepare(residues)?;
+        self.predict_at(residues, None, batch, explain)
+    }
+
+    /// [`Self::predict`] for a record whose TSS is at base `tss` (1-based) when given.
+    pub fn predict_at(
+        &self,
+        residues: &str,
+        tss: Option<usize>,
+        batch: usize,
+        explain: bool,
+    ) -> Result<Prediction, PredictError> {
+        let prepared = self.prepare(residues, tss)?;
         let rows = self.embedder.embed_prepared(&prepared, batch)?;
         self.finish(&rows, &prepared, explain)
     }

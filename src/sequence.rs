@@ -11,7 +11,11 @@
 //! - any other character is an error naming the record, line and column (1-based, counted in
 //!   characters), and the record is not returned; the other records of the batch still parse;
 //! - empty input, a header with no sequence, and a sequence longer than
-//!   [`ParseOptions::max_len`] (default [`DEFAULT_MAX_LEN`]) each get their own error.
+//!   [`ParseOptions::max_len`] (default [`DEFAULT_MAX_LEN`]) each get their own error;
+//! - a header word `tss=N` says where the record's TSS is: base N, 1-based, of the record
+//!   (e.g. `>ENSG00000001461 tss=7001`); N must be a whole number from 1 to the record's
+//!   length, else the record is an error. A raw paste (no header) takes
+//!   [`ParseOptions::default_tss`] (the page's TSS field), as does a header without `tss=`.
 
 use std::fmt;
 
@@ -31,6 +35,8 @@ pub struct Sequence {
     pub description: String,
     /// Normalised residues, each one of `A C G T N`.
     pub residues: String,
+    /// The TSS, 1-based in the record, when the header (`tss=N`) or the options say where.
+    pub tss: Option<usize>,
     /// 1-based line of the record's header (or of its first line for a header-less paste).
     pub line: usize,
 }
@@ -85,6 +91,16 @@ pub enum ParseError {
     /// A header followed by no residue before the next header or the end.
     #[error("{record}, line {line}: the header has no sequence")]
     EmptyRecord { record: RecordRef, line: usize },
+    /// A `tss=` header attribute that is not a base of the record.
+    #[error(
+        "{record}, line {line}: tss={value} is not a base of the record: give a whole number from 1 to {length} (1-based position of the TSS in the record)"
+    )]
+    BadTss {
+        record: RecordRef,
+        line: usize,
+        value: String,
+        length: usize,
+    },
     /// A record longer than the configured maximum.
     #[error(
         "{record}, line {line}: the sequence is {length} bp, longer than the maximum of {max} bp"
@@ -105,6 +121,7 @@ impl ParseError {
             ParseError::InvalidCharacter { record, .. }
             | ParseError::MoreInvalidCharacters { record, .. }
             | ParseError::EmptyRecord { record, .. }
+            | ParseError::BadTss { record, .. }
             | ParseError::TooLong { record, .. } => Some(record),
         }
     }
@@ -114,6 +131,7 @@ impl ParseError {
         match self {
             ParseError::InvalidCharacter { line, .. }
             | ParseError::EmptyRecord { line, .. }
+            | ParseError::BadTss { line, .. }
             | ParseError::TooLong { line, .. } => Some(*line),
             ParseError::EmptyInput | ParseError::MoreInvalidCharacters { .. } => None,
         }
@@ -141,14 +159,28 @@ fn describe_char(c: char) -> String {
 pub struct ParseOptions {
     /// Longest accepted sequence, in bp.
     pub max_len: usize,
+    /// The TSS (1-based) of records that do not say (`tss=`): the page's TSS field.
+    pub default_tss: Option<usize>,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
         Self {
             max_len: DEFAULT_MAX_LEN,
+            default_tss: None,
         }
     }
+}
+
+/// The value of a `tss=` word of a header description (the last one wins), if any.
+fn tss_attribute(description: &str) -> Option<&str> {
+    description
+        .split_whitespace()
+        .filter_map(|word| {
+            let (key, value) = word.split_once('=')?;
+            key.eq_ignore_ascii_case("tss").then_some(value)
+        })
+        .next_back()
 }
 
 /// The good records and the errors of one input, in input order.
@@ -221,12 +253,31 @@ impl Pending {
             });
             return;
         }
+        let given = tss_attribute(&self.description)
+            .map(str::to_string)
+            .or_else(|| options.default_tss.map(|t| t.to_string()));
+        let tss = match given {
+            None => None,
+            Some(value) => match value.parse::<usize>() {
+                Ok(t) if (1..=self.length).contains(&t) => Some(t),
+                _ => {
+                    out.errors.push(ParseError::BadTss {
+                        record: self.record,
+                        line: self.line,
+                        value,
+                        length: self.length,
+                    });
+                    return;
+                }
+            },
+        };
         // Every byte pushed is one of b"ACGTN".
         let residues = String::from_utf8(self.residues).unwrap_or_default();
         out.records.push(Sequence {
             id: self.record.id,
             description: self.description,
             residues,
+            tss,
             line: self.line,
         });
     }
@@ -342,7 +393,10 @@ mod tests {
 
     #[test]
     fn too_long_counts_all_residues() {
-        let options = ParseOptions { max_len: 5 };
+        let options = ParseOptions {
+            max_len: 5,
+            ..ParseOptions::default()
+        };
         let out = parse_text_with(">a\nACGTACGTAC\n>b\nACG\n", &options);
         assert_eq!(out.records.len(), 1);
         assert_eq!(out.records[0].id, "b");

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::bundle::Bundle;
 use crate::predict::{PredictError, Prediction, Predictor};
-use crate::sequence::{ParseError, parse_text};
+use crate::sequence::{ParseError, ParseOptions, parse_text_with};
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
@@ -54,6 +54,7 @@ struct JsRecord<'a> {
     line: usize,
     length: usize,
     residues: &'a str,
+    tss: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -83,11 +84,16 @@ struct JsParsed<'a> {
     errors: Vec<JsParseError>,
 }
 
-/// Parses pasted text: `{records: [{id, description, line, length, residues}], errors:
-/// [{message, record_index, record_id, line, column}]}`.
+/// Parses pasted text: `{records: [{id, description, line, length, residues, tss}], errors:
+/// [{message, record_index, record_id, line, column}]}`. `default_tss` (the page's TSS field,
+/// 1-based) is the TSS of records whose header has no `tss=`.
 #[wasm_bindgen]
-pub fn parse_input(text: &str) -> Result<JsValue, JsError> {
-    let outcome = parse_text(text);
+pub fn parse_input(text: &str, default_tss: Option<u32>) -> Result<JsValue, JsError> {
+    let options = ParseOptions {
+        default_tss: default_tss.map(|t| t as usize),
+        ..ParseOptions::default()
+    };
+    let outcome = parse_text_with(text, &options);
     to_js(&JsParsed {
         records: outcome
             .records
@@ -98,6 +104,7 @@ pub fn parse_input(text: &str) -> Result<JsValue, JsError> {
                 line: r.line,
                 length: r.len(),
                 residues: &r.residues,
+                tss: r.tss,
             })
             .collect(),
         errors: outcome.errors.iter().map(JsParseError::from).collect(),
@@ -149,6 +156,8 @@ struct JsTimings {
 struct JsPrediction<'a> {
     id: &'a str,
     length: usize,
+    /// `5977-8024 of 10500, tss 7001`: which bases were read.
+    read_text: String,
     #[serde(flatten)]
     prediction: &'a Prediction,
     timings: JsTimings,
@@ -230,13 +239,14 @@ impl WebPredictor {
         to_js(&outputs)
     }
 
-    /// Predicts one sequence (normalised residues from `parse_input`), calling
+    /// Predicts one sequence (normalised residues and TSS from `parse_input`), calling
     /// `on_progress(done, total)` after each batch of segments. Rejects with "cancelled"
     /// after `cancel()`.
     pub async fn predict(
         &self,
         id: String,
         residues: String,
+        tss: Option<u32>,
         explain: bool,
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
@@ -244,7 +254,7 @@ impl WebPredictor {
         let started = now_ms();
         let p = &self.predictor;
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
-        let prepared = p.prepare(&residues).map_err(err)?;
+        let prepared = p.prepare(&residues, tss.map(|t| t as usize)).map_err(err)?;
         let total = prepared.segments.len();
         let embedder = &p.embedder;
         let ids = prepared.token_ids();
@@ -280,6 +290,7 @@ impl WebPredictor {
         to_js(&JsPrediction {
             id: &id,
             length: residues.len(),
+            read_text: prediction.read.describe(),
             prediction: &prediction,
             timings: JsTimings {
                 total_ms: finished - started,
@@ -289,13 +300,20 @@ impl WebPredictor {
         })
     }
 
-    /// The BPE tokens of bases `start..end` of `residues`: `[{id, text, start, end}]`.
-    pub fn tokens(&self, residues: &str, start: usize, end: usize) -> Result<JsValue, JsError> {
-        let fitted = self
+    /// The BPE tokens of bases `start..end` of the window placed on `residues` (around base
+    /// `tss`, 1-based, when given): `[{id, text, start, end}]`.
+    pub fn tokens(
+        &self,
+        residues: &str,
+        tss: Option<u32>,
+        start: usize,
+        end: usize,
+    ) -> Result<JsValue, JsError> {
+        let (fitted, _) = self
             .predictor
             .embedder
             .plan
-            .fit(residues)
+            .read(residues, tss.map(|t| t as usize))
             .map_err(|e| JsError::new(&e.to_string()))?;
         let end = end.min(fitted.len());
         let start = start.min(end);

@@ -133,8 +133,12 @@ fn fixtures_are_what_import_writes_and_f32_is_identical_to_the_folder() {
             "dnabert2-golden-tiny",
             "tests/fixtures/dnabert2_golden_tiny",
         );
-        let bundle = import_hf_folder(&dir, card, SegmentPlan::texcnn_xpresso(), &precision.plan())
-            .expect("imports");
+        // `texcnn import`'s default plan: TExCNN's, without a TSS unless `--tss` is given.
+        let plan = SegmentPlan {
+            tss: None,
+            ..SegmentPlan::texcnn_xpresso()
+        };
+        let bundle = import_hf_folder(&dir, card, plan, &precision.plan()).expect("imports");
         let bytes = bundle.to_bytes().expect("serialises");
         assert!(
             bytes == fixture,

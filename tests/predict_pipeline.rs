@@ -154,6 +154,13 @@ fn bad_sequences_give_errors_not_panics() {
         err.to_string(),
         "the sequence is empty: there is nothing to segment"
     );
-    // All-N input is valid (each N is [UNK]) and predicts.
-    assert!(predictor.predict(&"N".repeat(700), 2, false).is_ok());
+    // A window with no A, C, G or T has nothing to predict from: an error that says which
+    // bases were read. A few N among bases still predict (each N is [UNK]).
+    let err = predictor.predict(&"N".repeat(700), 2, false).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("no A, C, G or T in the bases read (1-700 of 700"),
+        "{err}"
+    );
+    assert!(predictor.predict(&"ACGTN".repeat(140), 2, false).is_ok());
 }

@@ -125,7 +125,10 @@ fn headers_without_id_get_a_numbered_one() {
 
 #[test]
 fn over_long_sequence_has_its_own_error_and_the_batch_continues() {
-    let options = ParseOptions { max_len: 100 };
+    let options = ParseOptions {
+        max_len: 100,
+        ..ParseOptions::default()
+    };
     let text = format!(">long\n{}\n>short\nACGT\n", "A".repeat(150));
     let out = parse_text_with(&text, &options);
     assert_eq!(out.records.len(), 1);
@@ -196,4 +199,32 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn tss_header_attribute_and_the_default_tss() {
+    let text = ">a tss=3 promoter\nACGTACGT\n>b\nACGTAC\n>c TSS=9\nACGT\n>d tss=two\nACGT\n";
+    let out = parse_text(text);
+    let tss: Vec<_> = out.records.iter().map(|r| (r.id.as_str(), r.tss)).collect();
+    assert_eq!(tss, [("a", Some(3)), ("b", None)]);
+    let messages: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "record 3 (\"c\"), line 5: tss=9 is not a base of the record: give a whole number from 1 to 4 (1-based position of the TSS in the record)",
+            "record 4 (\"d\"), line 7: tss=two is not a base of the record: give a whole number from 1 to 4 (1-based position of the TSS in the record)",
+        ]
+    );
+    // The page's TSS field applies to records that do not give theirs, and is checked too.
+    let options = ParseOptions {
+        default_tss: Some(5),
+        ..ParseOptions::default()
+    };
+    let out = parse_text_with(">a tss=2\nACGTAC\n>b\nACGTAC\n>c\nACG\n", &options);
+    let tss: Vec<_> = out.records.iter().map(|r| (r.id.as_str(), r.tss)).collect();
+    assert_eq!(tss, [("a", Some(2)), ("b", Some(5))]);
+    assert!(matches!(
+        &out.errors[..],
+        [ParseError::BadTss { length: 3, .. }]
+    ));
 }

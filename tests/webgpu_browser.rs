@@ -118,7 +118,7 @@ async fn predictor_on_webgpu_matches_the_cpu() {
     let want = on_cpu.predict(&dna, 4, true).expect("cpu prediction");
 
     let on_gpu = Predictor::from_bundle(&bundle, &gpu).expect("gpu predictor");
-    let prepared = on_gpu.prepare(&dna).expect("prepared");
+    let prepared = on_gpu.prepare(&dna, None).expect("prepared");
     let mut rows = Vec::new();
     let ids = prepared.token_ids();
     for batch in on_gpu.embedder.batches(&ids, 4) {

@@ -117,7 +117,7 @@ function selectPosition(line, column) {
 let parseTimer = null;
 $('dna').addEventListener('input', () => {
   clearTimeout(parseTimer);
-  parseTimer = setTimeout(() => worker.postMessage({ type: 'parse', text: $('dna').value, seq: -1 }), 250);
+  parseTimer = setTimeout(() => worker.postMessage({ type: 'parse', text: $('dna').value, tss: tssField(), seq: -1 }), 250);
 });
 
 const dropZone = $('input');
@@ -159,8 +159,14 @@ $('predict').addEventListener('click', () => {
   $('run-progress').value = 0;
   setStatus($('run-status'), 'Reading the input…');
   renderResults();
-  worker.postMessage({ type: 'predict', text: $('dna').value, seq: state.seq });
+  worker.postMessage({ type: 'predict', text: $('dna').value, tss: tssField(), seq: state.seq });
 });
+
+// The page's TSS field: the TSS (1-based) of records without tss= in their header.
+function tssField() {
+  const n = Number($('tss').value);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
 
 $('cancel').addEventListener('click', () => {
   worker.postMessage({ type: 'cancel' });
@@ -202,7 +208,7 @@ function renderResults() {
   const head = $('results-table').tHead;
   head.replaceChildren();
   const tr = head.insertRow();
-  for (const h of ['id', 'length (bp)', ...state.outputs.flatMap((o) => [outputHeader(o), 'percentile']), '']) {
+  for (const h of ['id', 'read (bp of the record)', ...state.outputs.flatMap((o) => [outputHeader(o), 'percentile']), 'notes', '']) {
     const th = document.createElement('th');
     th.textContent = h;
     tr.append(th);
@@ -213,7 +219,7 @@ function renderResults() {
     const row = body.insertRow();
     row.dataset.id = r.id;
     row.insertCell().textContent = r.id;
-    row.insertCell().textContent = r.length.toLocaleString();
+    row.insertCell().textContent = r.read_text;
     r.outputs.forEach((o, i) => {
       const cell = row.insertCell();
       cell.className = 'value';
@@ -223,6 +229,9 @@ function renderResults() {
       cell.title = state.outputs[i].meaning;
       row.insertCell().textContent = o.percentile == null ? '' : `${o.percentile.toFixed(0)}th`;
     });
+    const notes = row.insertCell();
+    notes.className = 'notes';
+    notes.textContent = r.notes.join(' ');
     const btn = document.createElement('button');
     btn.textContent = 'segments';
     btn.addEventListener('click', () => showExplain(r));
@@ -233,7 +242,7 @@ function renderResults() {
     row.className = 'row-error';
     row.insertCell().textContent = e.id;
     const cell = row.insertCell();
-    cell.colSpan = 2 + 2 * state.outputs.length;
+    cell.colSpan = 3 + 2 * state.outputs.length;
     cell.textContent = e.message;
   }
 }
@@ -272,7 +281,7 @@ function showExplain(result) {
     bar.setAttribute('height', Math.max(1, bh));
     bar.setAttribute('class', d >= 0 ? 'bar up' : 'bar down');
     const title = document.createElementNS(ns, 'title');
-    title.textContent = `segment ${i + 1}: bp ${s.start + 1}–${s.end}, change ${d >= 0 ? '+' : ''}${d.toFixed(4)}`;
+    title.textContent = `segment ${i + 1}: ${segmentSpan(s)}, change ${d >= 0 ? '+' : ''}${d.toFixed(4)}`;
     bar.append(title);
     bar.addEventListener('click', () => showTokens(result, s));
     svg.append(bar);
@@ -280,16 +289,35 @@ function showExplain(result) {
     label.setAttribute('x', i * bw + bw / 2);
     label.setAttribute('y', h + 20);
     label.setAttribute('text-anchor', 'middle');
-    label.textContent = String(i + 1);
+    label.textContent = s.tss_relative ? signed(s.tss_relative[0]) : String(i + 1);
     svg.append(label);
   });
+  const caption = document.createElementNS(ns, 'text');
+  caption.setAttribute('x', w);
+  caption.setAttribute('y', h + 20);
+  caption.setAttribute('text-anchor', 'end');
+  caption.setAttribute('class', 'scale');
+  caption.textContent = result.segments.some((s) => s.tss_relative) ? 'segment start, bp from the TSS' : 'segment';
+  svg.append(caption);
   chart.replaceChildren(svg);
   if (result.segments.length) showTokens(result, result.segments[0]);
 }
 
+function signed(n) {
+  return n > 0 ? `+${n}` : String(n).replace('-', '−');
+}
+
+// A segment's bases: relative to the TSS when the model knows it, else in the window.
+function segmentSpan(s) {
+  return s.tss_relative
+    ? `bp ${signed(s.tss_relative[0])} to ${signed(s.tss_relative[1])} from the TSS`
+    : `bp ${s.start + 1}–${s.end} of the window`;
+}
+
 function showTokens(result, segment) {
-  $('tokens-segment').textContent = `${segment.index + 1} (bp ${segment.start + 1}–${segment.end})`;
-  worker.postMessage({ type: 'tokens', residues: state.residues.get(result.id), start: segment.start, end: segment.end });
+  $('tokens-segment').textContent = `${segment.index + 1} (${segmentSpan(segment)})`;
+  const record = state.residues.get(result.id);
+  worker.postMessage({ type: 'tokens', residues: record.residues, tss: record.tss, start: segment.start, end: segment.end });
 }
 
 function renderTokens(tokens) {
@@ -318,10 +346,10 @@ function csvField(v) {
 }
 
 $('export-csv').addEventListener('click', () => {
-  const header = ['id', 'length', ...state.outputs.flatMap((o) => [o.name, `${o.name}_percentile`])];
+  const header = ['id', 'length', ...state.outputs.flatMap((o) => [o.name, `${o.name}_percentile`]), 'read', 'notes'];
   const lines = [header.join(',')];
   for (const r of state.results) {
-    lines.push([r.id, r.length, ...r.outputs.flatMap((o) => [o.value, o.percentile ?? ''])].map(csvField).join(','));
+    lines.push([r.id, r.length, ...r.outputs.flatMap((o) => [o.value, o.percentile ?? '']), r.read_text, r.notes.join(' ')].map(csvField).join(','));
   }
   download('texcnn-predictions.csv', 'text/csv', lines.join('\n') + '\n');
 });
@@ -375,7 +403,7 @@ worker.onmessage = (event) => {
     case 'parsed':
       if (msg.seq === -1 || msg.seq === state.seq) showInputErrors(msg.errors);
       if (msg.seq === state.seq) {
-        for (const r of msg.records) state.residues.set(r.id, r.residues);
+        for (const r of msg.records) state.residues.set(r.id, { residues: r.residues, tss: r.tss });
         state.total = msg.records.length;
         setStatus($('run-status'), `${msg.records.length} record(s) to run${msg.errors.length ? `, ${msg.errors.length} error(s) in the input` : ''}`);
       }

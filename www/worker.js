@@ -1,10 +1,10 @@
 // The web worker: owns the wasm module and the model, so the page never freezes.
 //
 // Messages in:  {type: 'load', url?, bytes?, name, backend: 'auto'|'webgpu'|'cpu'}
-//               {type: 'parse', text, seq}
-//               {type: 'predict', text, seq}
+//               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
+//               {type: 'predict', text, tss?, seq}
 //               {type: 'cancel'}
-//               {type: 'tokens', residues, start, end}
+//               {type: 'tokens', residues, tss?, start, end}
 // Messages out: {type: 'load-progress', loaded, total}
 //               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
 //               {type: 'parsed', seq, records, errors}
@@ -161,7 +161,7 @@ async function load(msg) {
 async function predict(msg) {
   if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
-  const parsed = parse_input(msg.text);
+  const parsed = parse_input(msg.text, msg.tss);
   post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
   let cancelled = false;
   for (const record of parsed.records) {
@@ -170,7 +170,7 @@ async function predict(msg) {
       break;
     }
     try {
-      const result = await predictor.predict(record.id, record.residues, true, (done, total) =>
+      const result = await predictor.predict(record.id, record.residues, record.tss, true, (done, total) =>
         post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
       );
       post({ type: 'result', seq: msg.seq, result });
@@ -210,11 +210,11 @@ self.onmessage = async (event) => {
       requestCancel();
     } else if (msg.type === 'parse') {
       await ready;
-      const parsed = parse_input(msg.text);
+      const parsed = parse_input(msg.text, msg.tss);
       post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
     } else if (msg.type === 'tokens') {
       if (!predictor) return;
-      post({ type: 'tokens', tokens: predictor.tokens(msg.residues, msg.start, msg.end), start: msg.start, end: msg.end });
+      post({ type: 'tokens', tokens: predictor.tokens(msg.residues, msg.tss, msg.start, msg.end), start: msg.start, end: msg.end });
     }
   } catch (err) {
     post({ type: 'error', message: errorText(err) });

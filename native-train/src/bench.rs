@@ -327,7 +327,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     };
     // Window, segments and tokens exactly as the predictor prepares them.
     let start = Instant::now();
-    let prepared = prepare_segments(&plan, &tokenizer, &gene.residues)
+    let prepared = prepare_segments(&plan, &tokenizer, &gene.residues, None)
         .with_context(|| format!("cutting {} into TExCNN's segments", gene.source))?;
     let tokenize_seconds = start.elapsed().as_secs_f64();
     eprintln!(

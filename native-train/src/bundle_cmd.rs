@@ -57,7 +57,7 @@ pub fn import(
     )
     .with_context(|| format!("importing {source}"))?;
     let bytes = bundle.to_bytes().context("writing the bundle")?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    texcnn_native::output::write_atomic(out, &bytes)?;
     eprintln!(
         "wrote {} ({} bytes, {:.1} MB, {:?}) in {:.1} s",
         out.display(),
@@ -100,8 +100,10 @@ pub fn render(bundle: &Bundle, file_len: usize) -> String {
         plan.segment_len,
         plan.stride,
         plan.window.map_or("any length".to_string(), |w| format!(
-            "{w} bp ({:?})",
-            plan.window_policy
+            "{w} bp ({:?}){}",
+            plan.window_policy,
+            plan.tss
+                .map_or(String::new(), |t| format!(", TSS at bp {t}"))
         ))
     );
     let (tokenizer, encoder, head) = bundle.part_sizes();

@@ -288,7 +288,7 @@ pub fn evaluate(
                 .unwrap_or_default()
         );
         let svg = scatter_svg(&label, &pred, &title, file.meta("label").unwrap_or("label"));
-        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        texcnn_native::output::write_atomic(path, svg)?;
         eprintln!(
             "{}: scatter of {} ({} part)",
             path.display(),
@@ -673,7 +673,7 @@ pub fn write_seed_run(
     let file = PredictionFile { meta, rows };
     let out = out_dir.join(format!("predictions_seed{seed}.tsv"));
     file.write(&out)?;
-    std::fs::write(out_dir.join(format!("train_log_seed{seed}.tsv")), log)
+    texcnn_native::output::write_atomic(&out_dir.join(format!("train_log_seed{seed}.tsv")), log)
         .with_context(|| format!("writing the training log to {}", out_dir.display()))?;
     let (p, l) = file.part(Part::Test);
     eprintln!(

@@ -1,6 +1,6 @@
 //! `texcnn embed`: segment embeddings of FASTA records, one TSV row per record (or segment).
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::encoder::load_hf_folder;
 use texcnn::pipeline::SegmentEmbedder;
+use texcnn_native::output::AtomicFile;
 
 use texcnn::{segment, tokenizer};
 
@@ -89,7 +90,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
     let mut token_ids = Vec::new();
     for record in &records {
         let prepared = embedder
-            .prepare(&record.residues)
+            .prepare(&record.residues, record.tss)
             .with_context(|| format!("segmenting and tokenizing {}", record.id))?;
         for s in prepared.segments {
             labels.push(if segmented {
@@ -101,9 +102,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let mut out = BufWriter::new(file);
+    let mut out = AtomicFile::create(&args.out)?;
     let progress = ProgressBar::new(token_ids.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} segments, {elapsed} (eta {eta})")
@@ -124,8 +123,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
         }
     }
     progress.finish_and_clear();
-    out.flush()
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    out.commit()?;
     eprintln!(
         "embedded {} segment(s) of {} record(s) into {}",
         token_ids.len(),

@@ -83,7 +83,7 @@ impl<'a> BundleEmbedder<'a> {
 
     /// Embeds one sequence: one row per segment.
     pub fn embed(&self, residues: &str, batch: usize) -> Result<SegmentEmbeddings, PredictError> {
-        let (prepared, rows) = self.embedder.embed(residues, batch)?;
+        let (prepared, rows) = self.embedder.embed(residues, None, batch)?;
         Ok(SegmentEmbeddings {
             segments: prepared.segments.len(),
             width: self.embedder.hidden_size(),

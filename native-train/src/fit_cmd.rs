@@ -46,7 +46,9 @@ pub struct FitArgs {
     /// Distance between segment starts in bp.
     #[arg(long, default_value_t = 256)]
     pub stride: usize,
-    /// Input window in bp: shorter inputs are padded with N, longer ones trimmed at the end.
+    /// Input window in bp, TSS-centred (the TSS at bp window / 2 + 1, as in genes_2kb.tsv):
+    /// a record that gives `tss=N` is read around it, one of another length without it is
+    /// taken to have its TSS at its centre (padded with N / cut around it, with a note).
     #[arg(long, default_value_t = 2048)]
     pub window: usize,
     /// Head: convolution widths over the segment axis (odd).
@@ -117,6 +119,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let plan = SegmentPlan::new(args.segment_len, args.stride)
         .and_then(|p| p.with_window(args.window, WindowPolicy::PadOrTrim))
+        .and_then(|p| p.with_tss(args.window / 2 + 1))
         .context("segment plan")?;
     let dataset = crate::commands::load(&args.data)?;
     std::fs::create_dir_all(&args.out_dir)
@@ -310,11 +313,12 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         let card = ModelCard {
             name: args.name.clone(),
             description: format!(
-                "Predicts {} from a {} bp promoter (TSS −{}…+{}). {description}; encoder {}.",
+                "Predicts {} from a {} bp promoter (TSS at bp {}: −{}…+{}). {description}; encoder {}.",
                 args.label_meaning,
                 args.window,
+                args.window / 2 + 1,
                 args.window / 2,
-                args.window / 2,
+                args.window - args.window / 2 - 1,
                 args.encoder.display()
             ),
             training: Some(TrainingData {
@@ -383,7 +387,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         };
         let bundle = predictor_bundle(&encoder_bundle, plan, &head_config, best, norm, card)?;
         let bytes = bundle.to_bytes()?;
-        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        texcnn_native::output::write_atomic(out, &bytes)?;
         eprintln!(
             "{}: seed {seed} (lowest validation loss), test R² {:.4}, r {:.4}; {:.2} MB",
             out.display(),

@@ -9,6 +9,7 @@ pub mod fit;
 pub mod kmer_ridge;
 pub mod memory;
 pub mod onehot_cnn;
+pub mod output;
 pub mod predictions;
 pub mod split_file;
 pub mod trainer;

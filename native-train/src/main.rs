@@ -78,6 +78,11 @@ enum Command {
         /// Required input length in bp (0: any length).
         #[arg(long, default_value_t = 10_500)]
         window: usize,
+        /// Where the TSS sits in the window, 1-based (e.g. 7001 for Xpresso's 10,500 bp
+        /// window): records that give `tss=N` are then read around it. Without it the bundle
+        /// reads only records of exactly the window's length.
+        #[arg(long)]
+        tss: Option<usize>,
     },
     /// Print a bundle's model card and sizes.
     Inspect {
@@ -180,12 +185,14 @@ fn main() -> ExitCode {
             segment_len,
             stride,
             window,
+            tss,
         } => {
             let plan = texcnn::segment::SegmentPlan {
                 segment_len,
                 stride,
                 window: (window > 0).then_some(window),
                 window_policy: texcnn::segment::WindowPolicy::Exact,
+                tss,
             };
             bundle_cmd::import(&hf_dir, &out, quantize, name, plan)
         }

@@ -1,6 +1,6 @@
 //! `texcnn predict`: expression predictions for FASTA records from a predictor bundle.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::Bundle;
 use texcnn::predict::Predictor;
+use texcnn_native::output::AtomicFile;
 
 use crate::embed::Backend;
 
@@ -20,7 +21,11 @@ pub struct PredictArgs {
     /// FASTA file (or raw DNA; "-" for standard input).
     #[arg(long)]
     pub fasta: PathBuf,
-    /// Output TSV: a header line, then `id` and one column per model output.
+    /// Output TSV: a header line, then per record `id`, one column per model output, `read`
+    /// (which bases of the record were read and where its TSS was taken to be, e.g.
+    /// `5977-8024 of 10500, tss 7001`) and `notes` (padding, trimming, an assumed TSS, many
+    /// N; empty when there is nothing to say). A record gives its TSS with a header word
+    /// `tss=N` (1-based). Written to a temporary file and renamed when complete.
     #[arg(long)]
     pub out: PathBuf,
     /// Segments per encoder pass.
@@ -44,23 +49,30 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("loading the model of {}", args.bundle.display()))?;
     let (records, mut errors) = crate::input::read_records(&args.fasta)?;
 
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let mut out = BufWriter::new(file);
-    writeln!(out, "id\t{}", predictor.output_names().join("\t"))?;
+    let mut out = AtomicFile::create(&args.out)?;
+    writeln!(
+        out,
+        "id\t{}\tread\tnotes",
+        predictor.output_names().join("\t")
+    )?;
     let bar = ProgressBar::new(records.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} records [{elapsed}, eta {eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for (index, record) in records.iter().enumerate() {
-        match predictor.predict(&record.residues, args.batch_size, false) {
+        match predictor.predict_at(&record.residues, record.tss, args.batch_size, false) {
             Ok(prediction) => {
                 write!(out, "{}", record.id)?;
                 for output in &prediction.outputs {
                     write!(out, "\t{}", output.value)?;
                 }
-                writeln!(out)?;
+                writeln!(
+                    out,
+                    "\t{}\t{}",
+                    prediction.read.describe(),
+                    prediction.notes.join("; ")
+                )?;
             }
             Err(err) => {
                 errors += 1;
@@ -78,8 +90,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    out.flush()
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    out.commit()?;
     Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {

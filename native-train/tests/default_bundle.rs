@@ -99,7 +99,7 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "id\txpresso_median");
+    assert_eq!(lines[0], "id\txpresso_median\tread\tnotes");
     assert_eq!(lines.len(), 2, "{text}");
     let value: f64 = lines[1].split('\t').nth(1).unwrap().parse().unwrap();
     // log10(RPKM + 0.1): the training labels lie in about −1…3.
@@ -109,4 +109,63 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     );
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&input);
+}
+
+/// `texcnn predict` reads a record where its TSS is: a 10,500 bp record with `tss=7001`
+/// predicts as its 2,048 bp TSS-centred slice alone, every row says which bases were read, a
+/// short record gets a note, and an all-N record an error while the others complete.
+#[test]
+fn texcnn_predict_reads_records_around_their_tss() {
+    let dir = std::env::temp_dir().join(format!("texcnn-tss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(repo().join("www/example.fa")).unwrap();
+    let promoter: String = example.lines().skip(1).collect();
+    assert_eq!(promoter.len(), 2_048);
+    let flank: String = promoter.chars().rev().cycle().take(8_452).collect();
+    let long = format!("{}{promoter}{}", &flank[..5_976], &flank[5_976..]);
+    assert_eq!(long.len(), 10_500);
+    let input = dir.join("in.fa");
+    let out = dir.join("out.tsv");
+    std::fs::write(
+        &input,
+        format!(
+            "{example}>long tss=7001\n{long}\n>short\n{}\n>empty\n{}\n",
+            &promoter[1_000..1_030],
+            "N".repeat(2_048)
+        ),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
+        .args(["predict", "--bundle"])
+        .arg(repo().join("www/models/default.texcnn"))
+        .arg("--fasta")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("record 4 (\"empty\")") && stderr.contains("no A, C, G or T"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["id", "xpresso_median", "read", "notes"]);
+    assert_eq!(rows.len(), 4, "{text}");
+    let value = |row: &[&str]| row[1].parse::<f64>().unwrap();
+    assert_eq!(
+        (rows[1][0], rows[1][2], rows[1][3]),
+        ("p5", "1-2048 of 2048, tss 1025", "")
+    );
+    assert_eq!(rows[2][0], "long");
+    assert_eq!(rows[2][2], "5977-8024 of 10500, tss 7001");
+    assert!((value(&rows[2]) - value(&rows[1])).abs() < 1e-5, "{text}");
+    assert_eq!(rows[3][2], "1-30 of 30, tss 16 (assumed: centre)");
+    assert!(
+        rows[3][3].contains("fills 30 of the window's 2048 bp"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -84,7 +84,8 @@ function nativePredict(bundleFile, records) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const [header, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
-  assert(header.split('\t').length === 2, `expected one output column, got: ${header}`);
+  const columns = header.split('\t');
+  assert(columns.length === 4 && columns[2] === 'read' && columns[3] === 'notes', `expected id, one output, read, notes: ${header}`);
   return Object.fromEntries(rows.map((r) => r.split('\t')).map(([id, v]) => [id, Number(v)]));
 }
 
@@ -222,7 +223,7 @@ async function main() {
   await check('exports_csv_and_json', async () => {
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csvText = readFileSync(await csv.path(), 'utf8').trim().split('\n');
-    assert(/^id,length,[^,]+,[^,]+_percentile$/.test(csvText[0]), `CSV header: ${csvText[0]}`);
+    assert(/^id,length,[^,]+,[^,]+_percentile,read,notes$/.test(csvText[0]), `CSV header: ${csvText[0]}`);
     assert(csvText.length === 1 + goodRecords.length, `CSV rows: ${csvText.length}`);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
     const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
@@ -260,6 +261,19 @@ async function main() {
       const { values, ms } = await run(page, `>${P2048.id}\n${P2048.seq}\n`);
       timings.push(`cpu, default bundle, 2,048 bp: ${ms} ms`);
       compare(values, want, 'cpu, default bundle');
+    });
+    // A 10,500 bp record with tss=7001 is read around its TSS: its 2,048 bp TSS-centred slice
+    // (the promoter, between other promoters' bases) predicts as the promoter alone, and the
+    // table says which bases were read.
+    await check('default_bundle_reads_a_long_record_around_its_tss', async () => {
+      const want = nativePredict(join(WWW, DEFAULT), [P2048]);
+      const flank = PROMOTERS.filter((r) => r !== P2048).map((r) => r.seq).join('').repeat(4);
+      const long = flank.slice(0, 5976) + P2048.seq + flank.slice(5976, 5976 + 2476);
+      assert(long.length === 10_500, `long record: ${long.length} bp`);
+      const { values } = await run(page, `>long_window tss=7001\n${long}\n`);
+      compare(values, { long_window: want[P2048.id] }, 'cpu, default bundle, tss=7001 in 10,500 bp');
+      const read = await page.textContent('#results-table tbody tr[data-id="long_window"] td:nth-child(2)');
+      assert(read === '5977-8024 of 10500, tss 7001', `read column: ${read}`);
     });
   } else {
     console.log(`note: ${DEFAULT} does not exist; the CPU check ran with ${bundleUrl} only`);
