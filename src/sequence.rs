@@ -8,8 +8,14 @@
 //! - whitespace, digits (GenBank-style line numbers) and blank lines are ignored;
 //! - `U` is read as `T`;
 //! - the IUPAC ambiguity codes `R Y S W K M B D H V` and `N` become `N`;
-//! - any other character is an error naming the record, line and column (1-based, counted in
-//!   characters), and the record is not returned; the other records of the batch still parse;
+//! - any other character makes the record an error, one per record: it names the first such
+//!   character's line and column (1-based, counted in characters) and how many the record has,
+//!   and says when the record looks like a protein sequence (every invalid character an
+//!   amino-acid letter that is no nucleotide code, `E F I J L O P Q X Z *`, two different ones
+//!   at least); the
+//!   record is not returned and the other records of the batch still parse;
+//! - two records with the same id are both kept, in input order, with a [`ParseWarning`]:
+//!   callers tell records apart by their position ([`Sequence::index`]), never by id;
 //! - empty input, a header with no sequence, and a sequence longer than
 //!   [`ParseOptions::max_len`] (default [`DEFAULT_MAX_LEN`]) each get their own error;
 //! - a header word `tss=N` says where the record's TSS is: base N, 1-based, of the record
@@ -22,9 +28,6 @@ use std::fmt;
 /// Default upper bound on one sequence's length (bp): 1 Mbp, far above the 50 kbp windows of
 /// the TExCNN paper, low enough that one pasted record cannot exhaust a browser tab.
 pub const DEFAULT_MAX_LEN: usize = 1_000_000;
-
-/// At most this many invalid characters are reported per record; the rest are counted.
-pub const MAX_REPORTED_BAD_CHARS: usize = 20;
 
 /// One parsed DNA record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,9 @@ pub struct Sequence {
     pub tss: Option<usize>,
     /// 1-based line of the record's header (or of its first line for a header-less paste).
     pub line: usize,
+    /// 0-based position of the record in the input (records with errors count too): what
+    /// tells two records with the same id apart.
+    pub index: usize,
 }
 
 impl Sequence {
@@ -74,20 +80,24 @@ pub enum ParseError {
     /// Nothing but whitespace (or nothing at all).
     #[error("the input is empty: paste DNA (A, C, G, T, N) or FASTA records")]
     EmptyInput,
-    /// A character that is neither a nucleotide, an IUPAC code, whitespace nor a digit.
+    /// Characters that are neither a nucleotide, an IUPAC code, whitespace nor a digit: one
+    /// error per record, at the first of them, with their count.
     #[error(
-        "{record}, line {line}, column {column}: invalid character {}; expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)",
-        describe_char(*found)
+        "{record}, line {line}, column {column}: invalid character {}{}",
+        describe_char(*found),
+        invalid_tail(*count, *protein)
     )]
     InvalidCharacter {
         record: RecordRef,
         line: usize,
         column: usize,
+        /// The first invalid character.
         found: char,
+        /// How many invalid characters the record has.
+        count: usize,
+        /// The record looks like a protein sequence (see the module docs).
+        protein: bool,
     },
-    /// More invalid characters than [`MAX_REPORTED_BAD_CHARS`] in one record.
-    #[error("{record}: {count} more invalid characters not listed")]
-    MoreInvalidCharacters { record: RecordRef, count: usize },
     /// A header followed by no residue before the next header or the end.
     #[error("{record}, line {line}: the header has no sequence")]
     EmptyRecord { record: RecordRef, line: usize },
@@ -119,7 +129,6 @@ impl ParseError {
         match self {
             ParseError::EmptyInput => None,
             ParseError::InvalidCharacter { record, .. }
-            | ParseError::MoreInvalidCharacters { record, .. }
             | ParseError::EmptyRecord { record, .. }
             | ParseError::BadTss { record, .. }
             | ParseError::TooLong { record, .. } => Some(record),
@@ -133,7 +142,7 @@ impl ParseError {
             | ParseError::EmptyRecord { line, .. }
             | ParseError::BadTss { line, .. }
             | ParseError::TooLong { line, .. } => Some(*line),
-            ParseError::EmptyInput | ParseError::MoreInvalidCharacters { .. } => None,
+            ParseError::EmptyInput => None,
         }
     }
 
@@ -143,6 +152,59 @@ impl ParseError {
             ParseError::InvalidCharacter { column, .. } => Some(*column),
             _ => None,
         }
+    }
+}
+
+const EXPECTED_DNA: &str = "expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)";
+
+/// The end of an invalid-character message: how many more there are, and a protein hint.
+fn invalid_tail(count: usize, protein: bool) -> String {
+    let more = match count {
+        0 | 1 => String::new(),
+        n => format!(" (the first of {n} in this record)"),
+    };
+    if protein {
+        format!("{more}: this looks like a protein sequence, not DNA; {EXPECTED_DNA}")
+    } else {
+        format!("{more}; {EXPECTED_DNA}")
+    }
+}
+
+/// Amino-acid letters that are no nucleotide or IUPAC code: `E F I L P Q`, the rarer
+/// `J O X Z` (`U`, selenocysteine, reads as `T`), and `*`, a stop.
+const PROTEIN_ONLY: &[u8] = b"EFIJLOPQXZ*";
+
+/// The invalid characters of one record: how many, the first and where, and what a protein
+/// test needs.
+#[derive(Debug, Clone, Copy, Default)]
+struct InvalidChars {
+    count: usize,
+    /// The first one, with its 1-based line and column.
+    first: Option<(char, usize, usize)>,
+    /// Which of [`PROTEIN_ONLY`] occurred (bit i for its i-th letter).
+    protein_letters: u32,
+    /// Some invalid character is not in [`PROTEIN_ONLY`].
+    other: bool,
+}
+
+impl InvalidChars {
+    fn push(&mut self, c: char, line: usize, column: usize) {
+        self.count += 1;
+        self.first.get_or_insert((c, line, column));
+        let upper = c.to_ascii_uppercase();
+        match PROTEIN_ONLY.iter().position(|&p| char::from(p) == upper) {
+            Some(i) => self.protein_letters |= 1 << i,
+            None => self.other = true,
+        }
+    }
+
+    /// A record "looks like a protein sequence" when every invalid character in it is one of
+    /// the amino-acid letters that are no nucleotide code (`E F I J L O P Q X Z`, any case, or
+    /// `*`) and at least two different ones occur: a DNA record with a stray `X` or a masked
+    /// run of `X` does not qualify, a protein (a third of whose residues are `E L I P Q F`)
+    /// does.
+    fn looks_like_protein(&self) -> bool {
+        !self.other && self.protein_letters.count_ones() >= 2
     }
 }
 
@@ -183,11 +245,62 @@ fn tss_attribute(description: &str) -> Option<&str> {
         .next_back()
 }
 
-/// The good records and the errors of one input, in input order.
+/// Something the user should know about records that are still read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseWarning {
+    /// A record whose id an earlier record already has: both are kept, in input order.
+    #[error(
+        "{record}, line {line}: the same id as record {} (line {first_line}); both are kept, in input order",
+        first.index + 1
+    )]
+    DuplicateId {
+        record: RecordRef,
+        line: usize,
+        first: RecordRef,
+        first_line: usize,
+    },
+}
+
+impl ParseWarning {
+    /// The record the warning belongs to.
+    pub fn record(&self) -> &RecordRef {
+        match self {
+            ParseWarning::DuplicateId { record, .. } => record,
+        }
+    }
+
+    /// The 1-based line the warning points at.
+    pub fn line(&self) -> usize {
+        match self {
+            ParseWarning::DuplicateId { line, .. } => *line,
+        }
+    }
+
+    /// A short note for the record's result row (e.g. the `notes` column).
+    pub fn note(&self) -> String {
+        match self {
+            ParseWarning::DuplicateId { first, .. } => {
+                format!("duplicate id: also record {}", first.index + 1)
+            }
+        }
+    }
+}
+
+/// The good records, the errors and the warnings of one input, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParseOutcome {
     pub records: Vec<Sequence>,
     pub errors: Vec<ParseError>,
+    pub warnings: Vec<ParseWarning>,
+}
+
+impl ParseOutcome {
+    /// The warnings about the record at input position `index` ([`Sequence::index`]).
+    pub fn warnings_for(&self, index: usize) -> impl Iterator<Item = &ParseWarning> {
+        self.warnings
+            .iter()
+            .filter(move |w| w.record().index == index)
+    }
 }
 
 /// Parses text with the default options.
@@ -220,19 +333,21 @@ struct Pending {
     residues: Vec<u8>,
     /// Residues seen, also those past `max_len` that were not stored.
     length: usize,
-    bad_chars: usize,
+    invalid: InvalidChars,
     has_header: bool,
 }
 
 impl Pending {
     fn finish(self, options: &ParseOptions, out: &mut ParseOutcome) {
-        if self.bad_chars > MAX_REPORTED_BAD_CHARS {
-            out.errors.push(ParseError::MoreInvalidCharacters {
-                record: self.record.clone(),
-                count: self.bad_chars - MAX_REPORTED_BAD_CHARS,
+        if let Some((found, line, column)) = self.invalid.first {
+            out.errors.push(ParseError::InvalidCharacter {
+                record: self.record,
+                line,
+                column,
+                found,
+                count: self.invalid.count,
+                protein: self.invalid.looks_like_protein(),
             });
-        }
-        if self.bad_chars > 0 {
             return;
         }
         if self.length == 0 {
@@ -279,6 +394,7 @@ impl Pending {
             residues,
             tss,
             line: self.line,
+            index: self.record.index,
         });
     }
 }
@@ -317,7 +433,7 @@ pub fn parse_text_with(text: &str, options: &ParseOptions) -> ParseOutcome {
                 line: line_no,
                 residues: Vec::new(),
                 length: 0,
-                bad_chars: 0,
+                invalid: InvalidChars::default(),
                 has_header: true,
             });
             record_count += 1;
@@ -336,7 +452,7 @@ pub fn parse_text_with(text: &str, options: &ParseOptions) -> ParseOutcome {
                 line: line_no,
                 residues: Vec::new(),
                 length: 0,
-                bad_chars: 0,
+                invalid: InvalidChars::default(),
                 has_header: false,
             });
             record_count += 1;
@@ -355,15 +471,7 @@ pub fn parse_text_with(text: &str, options: &ParseOptions) -> ParseOutcome {
                 }
                 Ok(None) => {}
                 Err(()) => {
-                    pending.bad_chars += 1;
-                    if pending.bad_chars <= MAX_REPORTED_BAD_CHARS {
-                        out.errors.push(ParseError::InvalidCharacter {
-                            record: pending.record.clone(),
-                            line: line_no,
-                            column: column_index + 1,
-                            found: c,
-                        });
-                    }
+                    pending.invalid.push(c, line_no, column_index + 1);
                 }
             }
         }
@@ -375,7 +483,35 @@ pub fn parse_text_with(text: &str, options: &ParseOptions) -> ParseOutcome {
         // Only digits and whitespace: nothing that could be DNA.
         out.errors.push(ParseError::EmptyInput);
     }
+    out.warnings = duplicate_ids(&out.records);
     out
+}
+
+/// One [`ParseWarning::DuplicateId`] per record whose id an earlier record has.
+fn duplicate_ids(records: &[Sequence]) -> Vec<ParseWarning> {
+    let mut first_seen: std::collections::HashMap<&str, &Sequence> =
+        std::collections::HashMap::new();
+    let mut warnings = Vec::new();
+    for record in records {
+        match first_seen.get(record.id.as_str()) {
+            Some(first) => warnings.push(ParseWarning::DuplicateId {
+                record: RecordRef {
+                    index: record.index,
+                    id: record.id.clone(),
+                },
+                line: record.line,
+                first: RecordRef {
+                    index: first.index,
+                    id: first.id.clone(),
+                },
+                first_line: first.line,
+            }),
+            None => {
+                first_seen.insert(&record.id, record);
+            }
+        }
+    }
+    warnings
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::bundle::Bundle;
 use crate::predict::{PredictError, Prediction, Predictor};
-use crate::sequence::{ParseError, ParseOptions, parse_text_with};
+use crate::sequence::{ParseError, ParseOptions, ParseWarning, parse_text_with};
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
@@ -49,6 +49,8 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 
 #[derive(Serialize)]
 struct JsRecord<'a> {
+    /// 0-based position in the input: what the page keys a record's rows and views by.
+    index: usize,
     id: &'a str,
     description: &'a str,
     line: usize,
@@ -79,14 +81,38 @@ impl From<&ParseError> for JsParseError {
 }
 
 #[derive(Serialize)]
+struct JsParseWarning {
+    message: String,
+    /// The short note for the record's result row.
+    note: String,
+    record_index: usize,
+    record_id: String,
+    line: usize,
+}
+
+impl From<&ParseWarning> for JsParseWarning {
+    fn from(w: &ParseWarning) -> Self {
+        Self {
+            message: w.to_string(),
+            note: w.note(),
+            record_index: w.record().index,
+            record_id: w.record().id.clone(),
+            line: w.line(),
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct JsParsed<'a> {
     records: Vec<JsRecord<'a>>,
     errors: Vec<JsParseError>,
+    warnings: Vec<JsParseWarning>,
 }
 
-/// Parses pasted text: `{records: [{id, description, line, length, residues, tss}], errors:
-/// [{message, record_index, record_id, line, column}]}`. `default_tss` (the page's TSS field,
-/// 1-based) is the TSS of records whose header has no `tss=`.
+/// Parses pasted text: `{records: [{index, id, description, line, length, residues, tss}],
+/// errors: [{message, record_index, record_id, line, column}], warnings: [{message, note,
+/// record_index, record_id, line}]}`. `default_tss` (the page's TSS field, 1-based) is the TSS
+/// of records whose header has no `tss=`.
 #[wasm_bindgen]
 pub fn parse_input(text: &str, default_tss: Option<u32>) -> Result<JsValue, JsError> {
     let options = ParseOptions {
@@ -99,6 +125,7 @@ pub fn parse_input(text: &str, default_tss: Option<u32>) -> Result<JsValue, JsEr
             .records
             .iter()
             .map(|r| JsRecord {
+                index: r.index,
                 id: &r.id,
                 description: &r.description,
                 line: r.line,
@@ -108,6 +135,7 @@ pub fn parse_input(text: &str, default_tss: Option<u32>) -> Result<JsValue, JsEr
             })
             .collect(),
         errors: outcome.errors.iter().map(JsParseError::from).collect(),
+        warnings: outcome.warnings.iter().map(JsParseWarning::from).collect(),
     })
 }
 

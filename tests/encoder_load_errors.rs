@@ -288,3 +288,78 @@ fn corrupted_pytorch_bytes_give_an_error_or_a_model_never_a_panic() {
         let _ = load_hf_folder(&dir, &Device::flex());
     }
 }
+
+/// Whatever a model folder's `config.json`, `model.safetensors` or `tokenizer.json` holds
+/// (arbitrary sizes, damaged bytes), loading it is a model or an error, never a panic.
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SIZE_FIELDS: [&str; 7] = [
+        "vocab_size",
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "type_vocab_size",
+        "max_position_embeddings",
+    ];
+
+    /// Sizes from 0 to `u64::MAX`, the small and the overflowing most often.
+    fn size() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            (0u64..300).prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            (-5i64..0).prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "[ -~]{0,6}".prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn configs_with_any_sizes_never_panic(
+            edits in proptest::collection::vec((proptest::sample::select(SIZE_FIELDS.to_vec()), size()), 1..4),
+            eps in any::<f64>(),
+        ) {
+            let text = std::fs::read_to_string(common::golden_dir().join(CONFIG_FILE)).unwrap();
+            let mut config: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for (field, value) in edits {
+                config[field] = value;
+            }
+            config["layer_norm_eps"] = serde_json::Value::from(eps);
+            let dir = common::temp_dir("fuzz-config");
+            std::fs::write(dir.join(CONFIG_FILE), config.to_string()).unwrap();
+            std::fs::copy(common::golden_dir().join(PYTORCH_FILE), dir.join(PYTORCH_FILE)).unwrap();
+            let _ = load_hf_folder(&dir, &Device::flex());
+        }
+
+        #[test]
+        fn damaged_safetensors_and_tokenizers_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+            tokenizer in proptest::collection::vec(any::<u8>(), 0..200),
+            config in proptest::collection::vec(any::<u8>(), 0..64),
+            raw_config in any::<bool>(),
+        ) {
+            let mut bytes = golden_checkpoint().to_safetensors().expect("writes");
+            // The header (its length, then JSON) is at the start: aim half the flips there.
+            for (n, (at, value)) in flips.into_iter().enumerate() {
+                let span = if n % 2 == 0 { bytes.len().min(512) } else { bytes.len() };
+                let i = at.index(span);
+                bytes[i] = value;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1).max(bytes.len() / 2));
+            let dir = folder_with("fuzz-safetensors", SAFETENSORS_FILE, &bytes);
+            std::fs::write(dir.join("tokenizer.json"), &tokenizer).unwrap();
+            if raw_config {
+                std::fs::write(dir.join(CONFIG_FILE), &config).unwrap();
+            }
+            let _ = load_hf_folder(&dir, &Device::flex());
+            let _ = texcnn::tokenizer::Dnabert2Tokenizer::from_json_bytes(&tokenizer);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! DNA input parsing: what a user pastes or drops, and what they are told when it is wrong.
 
 use texcnn::sequence::{
-    DEFAULT_MAX_LEN, MAX_REPORTED_BAD_CHARS, ParseError, ParseOptions, parse_bytes, parse_text,
+    DEFAULT_MAX_LEN, ParseError, ParseOptions, ParseWarning, parse_bytes, parse_text,
     parse_text_with,
 };
 
@@ -54,10 +54,13 @@ fn invalid_character_names_record_line_and_column_and_others_still_parse() {
             line,
             column,
             found,
+            count,
+            protein,
         } => {
             assert_eq!(record.id, "bad");
             assert_eq!(record.index, 1);
             assert_eq!((*line, *column, *found), (5, 3, '-'));
+            assert_eq!((*count, *protein), (1, false));
         }
         other => panic!("unexpected error {other:?}"),
     }
@@ -71,21 +74,97 @@ fn invalid_character_names_record_line_and_column_and_others_still_parse() {
 
 #[test]
 fn columns_count_characters_not_bytes() {
-    let out = parse_text("ÅÅX");
+    // Two no-break spaces (whitespace, two bytes each in UTF-8) before the bad character.
+    let out = parse_text("\u{a0}\u{a0}X");
     let columns: Vec<_> = out.errors.iter().filter_map(ParseError::column).collect();
-    assert_eq!(columns, [1, 2, 3]);
+    assert_eq!(columns, [3]);
 }
 
+/// A record with many foreign characters gets one error: the first one's place and the count.
 #[test]
-fn many_bad_characters_are_capped_and_counted() {
-    let text = format!(">junk\n{}", "!".repeat(MAX_REPORTED_BAD_CHARS + 7));
+fn many_bad_characters_give_one_error_with_their_count() {
+    let text = format!(">good\nACGT\n>junk\nAC{}\nGG!\n", "!".repeat(26));
     let out = parse_text(&text);
-    assert!(out.records.is_empty());
-    assert_eq!(out.errors.len(), MAX_REPORTED_BAD_CHARS + 1);
+    let ids: Vec<_> = out.records.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["good"]);
+    let messages: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "record 2 (\"junk\"), line 4, column 3: invalid character '!' (the first of 27 in this record); expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)"
+        ]
+    );
     assert!(matches!(
-        out.errors.last(),
-        Some(ParseError::MoreInvalidCharacters { count: 7, .. })
+        &out.errors[..],
+        [ParseError::InvalidCharacter {
+            count: 27,
+            protein: false,
+            ..
+        }]
     ));
+}
+
+/// A protein pasted by mistake is one error that says so; DNA with a masked run of `X` or a
+/// stray letter is not called a protein.
+#[test]
+fn a_protein_sequence_is_one_error_that_says_so() {
+    // Human haemoglobin alpha, first 47 residues (UniProt P69905).
+    let text = ">sp|P69905|HBA_HUMAN\nMVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF\n>masked\nACGTXXXXXXACGT\n>stray\nACGTLACGT\n";
+    let out = parse_text(text);
+    assert!(out.records.is_empty());
+    let messages: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "record 1 (\"sp|P69905|HBA_HUMAN\"), line 2, column 3: invalid character 'L' (the first of 13 in this record): this looks like a protein sequence, not DNA; expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)",
+            "record 2 (\"masked\"), line 4, column 5: invalid character 'X' (the first of 6 in this record); expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)",
+            "record 3 (\"stray\"), line 6, column 5: invalid character 'L'; expected A, C, G, T, U, N or an IUPAC code (R Y S W K M B D H V)",
+        ]
+    );
+    let protein: Vec<bool> = out
+        .errors
+        .iter()
+        .map(|e| matches!(e, ParseError::InvalidCharacter { protein: true, .. }))
+        .collect();
+    assert_eq!(protein, [true, false, false]);
+}
+
+/// Two records with one id are both kept, in input order, told apart by their position, with
+/// a warning on the later one.
+#[test]
+fn duplicate_ids_are_kept_apart_with_a_warning() {
+    let out = parse_text(">a\nACGT\n>b\nGG\n>bad\nAC-G\n>a tss=2\nTTTT\n>a\nCCCC\n");
+    let rows: Vec<_> = out
+        .records
+        .iter()
+        .map(|r| (r.index, r.id.as_str(), r.residues.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, "a", "ACGT"),
+            (1, "b", "GG"),
+            (3, "a", "TTTT"),
+            (4, "a", "CCCC")
+        ]
+    );
+    let messages: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "record 4 (\"a\"), line 7: the same id as record 1 (line 1); both are kept, in input order",
+            "record 5 (\"a\"), line 9: the same id as record 1 (line 1); both are kept, in input order",
+        ]
+    );
+    let notes: Vec<String> = out.warnings.iter().map(ParseWarning::note).collect();
+    assert_eq!(
+        notes,
+        ["duplicate id: also record 1", "duplicate id: also record 1"]
+    );
+    assert_eq!(out.warnings_for(3).count(), 1);
+    assert_eq!(out.warnings_for(0).count(), 0);
+    // Distinct ids: no warning.
+    assert!(parse_text(">a\nACGT\n>A\nACGT\n").warnings.is_empty());
 }
 
 #[test]
@@ -174,6 +253,38 @@ mod properties {
             }
             // Every input yields something to show: records, errors, or both.
             prop_assert!(!out.records.is_empty() || !out.errors.is_empty());
+        }
+
+        /// Headers with arbitrary attributes (`tss=` with any value, other `key=value` words,
+        /// junk) never panic; a TSS that is kept is a base of its record, and a record is
+        /// either kept or named by an error.
+        #[test]
+        fn arbitrary_header_attributes_never_panic(
+            records in proptest::collection::vec((
+                "[^\n>]{0,10}",
+                proptest::collection::vec(prop_oneof![
+                    "(?i:tss)=-?[0-9]{0,25}",
+                    "(?i:tss)=[^\\s]{0,8}",
+                    "[a-z]{1,5}=[^\\s]{0,8}",
+                    "[^\n]{0,10}",
+                ], 0..4),
+                "[ACGTNacgtnX!]{0,60}",
+            ), 1..6),
+            default_tss in proptest::option::of(0usize..100),
+        ) {
+            let mut text = String::new();
+            for (id, attributes, dna) in &records {
+                text.push_str(&format!(">{id} {}\n{dna}\n", attributes.join(" ")));
+            }
+            let options = ParseOptions { default_tss, ..ParseOptions::default() };
+            let out = parse_text_with(&text, &options);
+            for record in &out.records {
+                if let Some(tss) = record.tss {
+                    prop_assert!((1..=record.len()).contains(&tss));
+                }
+            }
+            let errored = out.errors.iter().filter(|e| e.record().is_some()).count();
+            prop_assert_eq!(out.records.len() + errored, records.len());
         }
 
         /// FASTA-shaped text from the DNA alphabet, any case, round-trips.

@@ -85,12 +85,15 @@ $('bundle-picker').addEventListener('change', async (e) => {
 
 // ---- input ----------------------------------------------------------------------------------
 
-function showInputErrors(errors) {
+// Input errors (the record is not run) and warnings (it runs, e.g. a duplicate id), each
+// clickable to show its place in the text.
+function showInputErrors(errors, warnings = []) {
   const list = $('input-errors');
   list.replaceChildren();
-  for (const err of errors) {
+  const items = [...errors.map((e) => ['input-error', e]), ...warnings.map((w) => ['input-warning', w])];
+  for (const [className, err] of items) {
     const li = document.createElement('li');
-    li.className = 'input-error';
+    li.className = className;
     li.textContent = err.message;
     if (err.line) {
       li.dataset.line = err.line;
@@ -218,6 +221,7 @@ function renderResults() {
   for (const r of state.results) {
     const row = body.insertRow();
     row.dataset.id = r.id;
+    row.dataset.index = r.index;
     row.insertCell().textContent = r.id;
     row.insertCell().textContent = r.read_text;
     r.outputs.forEach((o, i) => {
@@ -316,7 +320,7 @@ function segmentSpan(s) {
 
 function showTokens(result, segment) {
   $('tokens-segment').textContent = `${segment.index + 1} (${segmentSpan(segment)})`;
-  const record = state.residues.get(result.id);
+  const record = state.residues.get(result.index);
   worker.postMessage({ type: 'tokens', residues: record.residues, tss: record.tss, start: segment.start, end: segment.end });
 }
 
@@ -401,9 +405,9 @@ worker.onmessage = (event) => {
       break;
     }
     case 'parsed':
-      if (msg.seq === -1 || msg.seq === state.seq) showInputErrors(msg.errors);
+      if (msg.seq === -1 || msg.seq === state.seq) showInputErrors(msg.errors, msg.warnings);
       if (msg.seq === state.seq) {
-        for (const r of msg.records) state.residues.set(r.id, { residues: r.residues, tss: r.tss });
+        for (const r of msg.records) state.residues.set(r.index, { residues: r.residues, tss: r.tss });
         state.total = msg.records.length;
         setStatus($('run-status'), `${msg.records.length} record(s) to run${msg.errors.length ? `, ${msg.errors.length} error(s) in the input` : ''}`);
       }
@@ -421,7 +425,7 @@ worker.onmessage = (event) => {
       break;
     case 'record-error':
       if (msg.seq !== state.seq) break;
-      state.errors.push({ id: msg.id, message: msg.message });
+      state.errors.push({ index: msg.index, id: msg.id, message: msg.message });
       renderResults();
       break;
     case 'done': {

@@ -7,10 +7,11 @@
 //               {type: 'tokens', residues, tss?, start, end}
 // Messages out: {type: 'load-progress', loaded, total}
 //               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
-//               {type: 'parsed', seq, records, errors}
+//               {type: 'parsed', seq, records, errors, warnings}
 //               {type: 'progress', seq, done, total, record}
 //               {type: 'result', seq, result}
-//               {type: 'record-error', seq, id, message}
+//               {type: 'record-error', seq, index, id, message}
+// Records are told apart by `index`, their position in the input (two may share an id).
 //               {type: 'done', seq, cancelled, seconds}
 //               {type: 'tokens', tokens, start, end}
 //               {type: 'error', message}
@@ -162,7 +163,7 @@ async function predict(msg) {
   if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
   const parsed = parse_input(msg.text, msg.tss);
-  post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
+  post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors, warnings: parsed.warnings });
   let cancelled = false;
   for (const record of parsed.records) {
     if (cancelRequested) {
@@ -173,6 +174,8 @@ async function predict(msg) {
       const result = await predictor.predict(record.id, record.residues, record.tss, true, (done, total) =>
         post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
       );
+      result.index = record.index;
+      for (const w of parsed.warnings) if (w.record_index === record.index) result.notes.push(w.note);
       post({ type: 'result', seq: msg.seq, result });
     } catch (err) {
       const message = errorText(err);
@@ -180,7 +183,7 @@ async function predict(msg) {
         cancelled = true;
         break;
       }
-      post({ type: 'record-error', seq: msg.seq, id: record.id, message });
+      post({ type: 'record-error', seq: msg.seq, index: record.index, id: record.id, message });
     }
   }
   post({ type: 'done', seq: msg.seq, cancelled, seconds: (performance.now() - started) / 1000 });
@@ -211,7 +214,7 @@ self.onmessage = async (event) => {
     } else if (msg.type === 'parse') {
       await ready;
       const parsed = parse_input(msg.text, msg.tss);
-      post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors });
+      post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors, warnings: parsed.warnings });
     } else if (msg.type === 'tokens') {
       if (!predictor) return;
       post({ type: 'tokens', tokens: predictor.tokens(msg.residues, msg.tss, msg.start, msg.end), start: msg.start, end: msg.end });

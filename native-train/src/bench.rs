@@ -250,8 +250,8 @@ fn load_gene(args: &BenchArgs) -> anyhow::Result<Gene> {
         });
     }
     if let Some(path) = &args.fasta {
-        let (records, _) = crate::input::read_records(path)?;
-        let record = records
+        let record = crate::input::read_records(path)?
+            .records
             .into_iter()
             .next()
             .with_context(|| format!("{}: no valid sequence record", path.display()))?;

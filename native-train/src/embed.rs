@@ -69,7 +69,11 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
     };
 
     // Bad records are reported on stderr and skipped; the others are embedded.
-    let (records, bad_records) = crate::input::read_records(&args.fasta)?;
+    let crate::input::Input {
+        records,
+        errors: bad_records,
+        ..
+    } = crate::input::read_records(&args.fasta)?;
     if records.is_empty() {
         bail!("{}: no valid sequence records", args.fasta.display());
     }

@@ -24,8 +24,9 @@ pub struct PredictArgs {
     /// Output TSV: a header line, then per record `id`, one column per model output, `read`
     /// (which bases of the record were read and where its TSS was taken to be, e.g.
     /// `5977-8024 of 10500, tss 7001`) and `notes` (padding, trimming, an assumed TSS, many
-    /// N; empty when there is nothing to say). A record gives its TSS with a header word
-    /// `tss=N` (1-based). Written to a temporary file and renamed when complete.
+    /// N, a duplicate id; empty when there is nothing to say). Rows are in input order, one
+    /// per good record, also when two records share an id. A record gives its TSS with a
+    /// header word `tss=N` (1-based). Written to a temporary file and renamed when complete.
     #[arg(long)]
     pub out: PathBuf,
     /// Segments per encoder pass.
@@ -47,7 +48,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     };
     let predictor = Predictor::from_bundle(&bundle, &device)
         .with_context(|| format!("loading the model of {}", args.bundle.display()))?;
-    let (records, mut errors) = crate::input::read_records(&args.fasta)?;
+    let input = crate::input::read_records(&args.fasta)?;
+    let mut errors = input.errors;
 
     let mut out = AtomicFile::create(&args.out)?;
     writeln!(
@@ -55,23 +57,25 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         "id\t{}\tread\tnotes",
         predictor.output_names().join("\t")
     )?;
-    let bar = ProgressBar::new(records.len() as u64);
+    let bar = ProgressBar::new(input.records.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} records [{elapsed}, eta {eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    for (index, record) in records.iter().enumerate() {
+    for record in &input.records {
         match predictor.predict_at(&record.residues, record.tss, args.batch_size, false) {
             Ok(prediction) => {
                 write!(out, "{}", record.id)?;
                 for output in &prediction.outputs {
                     write!(out, "\t{}", output.value)?;
                 }
+                let mut notes = prediction.notes;
+                notes.extend(input.notes_for(record.index));
                 writeln!(
                     out,
                     "\t{}\t{}",
                     prediction.read.describe(),
-                    prediction.notes.join("; ")
+                    notes.join("; ")
                 )?;
             }
             Err(err) => {
@@ -80,7 +84,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
                     eprintln!(
                         "{}: record {} (\"{}\"), line {}: {err}",
                         args.fasta.display(),
-                        index + 1,
+                        record.index + 1,
                         record.id,
                         record.line
                     )

@@ -340,3 +340,112 @@ fn kmer_ridge_beats_chance_on_held_out_genes() {
     assert_eq!(s.n, 129);
     assert!((s.r2 - 0.2786).abs() < 5e-4, "R² {}", s.r2);
 }
+
+/// Whatever bytes a user's table, FASTA-with-labels or split file holds, the loaders answer
+/// with data or an error, never a panic.
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Table text: a header from plausible and arbitrary column names, then rows of cells
+    /// that may hold quotes, delimiters, line breaks, numbers, DNA and junk.
+    fn table_text() -> impl Strategy<Value = Vec<u8>> {
+        let name = prop_oneof![
+            Just("sequence".to_string()),
+            Just("label".to_string()),
+            Just("gene_id".to_string()),
+            Just("f1".to_string()),
+            "[a-z_\"]{0,6}",
+        ];
+        let cell = prop_oneof![
+            "[ACGTNacgtn]{0,40}",
+            "-?[0-9]{0,4}(\\.[0-9]{0,3})?(e-?[0-9]{1,3})?",
+            Just("NA".to_string()),
+            "[ -~]{0,12}",
+            "\"[^\"]{0,8}\"?",
+        ];
+        (
+            proptest::collection::vec(name, 0..6),
+            proptest::collection::vec(proptest::collection::vec(cell, 0..7), 0..8),
+            proptest::sample::select(vec!["\t", ",", ";"]),
+            proptest::collection::vec(any::<u8>(), 0..16),
+        )
+            .prop_map(|(header, rows, sep, junk)| {
+                let mut text = header.join(sep).into_bytes();
+                for row in rows {
+                    text.push(b'\n');
+                    text.extend(row.join(sep).into_bytes());
+                }
+                text.extend(junk);
+                text
+            })
+    }
+
+    fn options() -> TableOptions {
+        TableOptions {
+            id_column: None,
+            feature_columns: vec!["f1".to_string()],
+            ..TableOptions::new("label")
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn tables_never_panic(text in table_text(), ext in proptest::sample::select(vec!["tsv", "csv", "txt", "csv.gz"])) {
+            let path = scratch(&format!("fuzz.{ext}"), "");
+            std::fs::write(&path, &text).unwrap();
+            let _ = load_table(&path, &options());
+            let _ = load_table(&path, &TableOptions::new("label"));
+        }
+
+        #[test]
+        fn fasta_with_labels_never_panics(
+            fasta in proptest::collection::vec(any::<u8>(), 0..300),
+            records in proptest::collection::vec(("[a-z0-9|.]{0,6}", "[ -~]{0,12}", "[ACGTNX]{0,30}"), 0..5),
+            labels in table_text(),
+        ) {
+            let mut fasta = fasta;
+            for (id, attrs, dna) in records {
+                fasta.extend(format!("\n>{id} {attrs}\n{dna}\n").into_bytes());
+            }
+            let fa = scratch("fuzz.fa", "");
+            std::fs::write(&fa, &fasta).unwrap();
+            let tsv = scratch("fuzz_labels.tsv", "");
+            std::fs::write(&tsv, &labels).unwrap();
+            let _ = load_fasta_with_labels(&fa, &tsv, &FastaOptions {
+                id_column: None,
+                label_column: "label".to_string(),
+                feature_columns: Vec::new(),
+                id_separator: Some('|'),
+            });
+        }
+
+        /// A split file damaged anywhere (flipped bytes, cut short) or made of arbitrary bytes
+        /// reads as an error or as a split that is then checked against the data set.
+        #[test]
+        fn split_files_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+            raw in proptest::collection::vec(any::<u8>(), 0..64),
+            use_raw in any::<bool>(),
+        ) {
+            let table = scratch("fuzz_split.tsv", "gene_id\tsequence\tlabel\ng1\tACGT\t1\ng2\tGGCC\t2\ng3\tTTAA\t3\ng4\tCCAA\t4\n");
+            let ds = load_table(&table, &TableOptions::new("label")).unwrap();
+            let split = make_split(&ds, 0, SplitFractions::default()).unwrap();
+            let path = scratch("fuzz_split.json", "");
+            split.write(&path).unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            for (at, value) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            std::fs::write(&path, if use_raw { &raw } else { &bytes }).unwrap();
+            if let Ok(file) = SplitFile::read(&path) {
+                let _ = file.assign(&ds);
+            }
+        }
+    }
+}

@@ -111,9 +111,14 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     let _ = std::fs::remove_file(&input);
 }
 
+/// Human haemoglobin alpha, first 47 residues (UniProt P69905): a protein pasted by mistake.
+const PROTEIN: &str = "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF";
+
 /// `texcnn predict` reads a record where its TSS is: a 10,500 bp record with `tss=7001`
 /// predicts as its 2,048 bp TSS-centred slice alone, every row says which bases were read, a
-/// short record gets a note, and an all-N record an error while the others complete.
+/// short record and a 50 kb one get a note, an all-N record and a protein one error each
+/// while the others complete, and a duplicate id gets its own row, in input order, with a
+/// note and a warning.
 #[test]
 fn texcnn_predict_reads_records_around_their_tss() {
     let dir = std::env::temp_dir().join(format!("texcnn-tss-{}", std::process::id()));
@@ -129,9 +134,10 @@ fn texcnn_predict_reads_records_around_their_tss() {
     std::fs::write(
         &input,
         format!(
-            "{example}>long tss=7001\n{long}\n>short\n{}\n>empty\n{}\n",
+            "{example}>long tss=7001\n{long}\n>short\n{}\n>empty\n{}\n>long50k\n{}\n>prot\n{PROTEIN}\n>p5 again\n{promoter}\n",
             &promoter[1_000..1_030],
-            "N".repeat(2_048)
+            "N".repeat(2_048),
+            promoter.chars().cycle().take(50_000).collect::<String>(),
         ),
     )
     .unwrap();
@@ -150,10 +156,38 @@ fn texcnn_predict_reads_records_around_their_tss() {
         stderr.contains("record 4 (\"empty\")") && stderr.contains("no A, C, G or T"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(
+            "record 6 (\"prot\"), line 12, column 3: invalid character 'L' (the first of 13 in this record): this looks like a protein sequence"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("invalid character").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: record 7 (\"p5\"), line 13: the same id as record 1 (line 1); both are kept, in input order"
+        ),
+        "{stderr}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(rows[0], ["id", "xpresso_median", "read", "notes"]);
-    assert_eq!(rows.len(), 4, "{text}");
+    assert_eq!(rows.len(), 6, "{text}");
+    assert_eq!(rows[4][0], "long50k");
+    assert!(
+        rows[4][2].ends_with("of 50000, tss 25001 (assumed: centre)"),
+        "{text}"
+    );
+    assert!(rows[4][3].contains("only bases "), "{text}");
+    assert_eq!(
+        (rows[5][0], rows[5][2], rows[5][3]),
+        (
+            "p5",
+            "1-2048 of 2048, tss 1025",
+            "duplicate id: also record 1"
+        )
+    );
+    assert_eq!(rows[5][1], rows[1][1], "{text}");
     let value = |row: &[&str]| row[1].parse::<f64>().unwrap();
     assert_eq!(
         (rows[1][0], rows[1][2], rows[1][3]),

@@ -102,6 +102,23 @@ impl Dnabert2Config {
                 return Err(ConfigError::Invalid(format!("{name} must be positive")));
             }
         }
+        // Far above any DNABERT-2 (117M: 4,096 / 768 / 12 / 3,072 / 2), far below sizes whose
+        // products overflow or whose tensors no machine holds: a damaged or hostile config is
+        // an error here, not an allocation failure later.
+        let limits = [
+            ("vocab_size", self.vocab_size, 1 << 20),
+            ("hidden_size", self.hidden_size, 1 << 16),
+            ("num_hidden_layers", self.num_hidden_layers, 1 << 10),
+            ("intermediate_size", self.intermediate_size, 1 << 18),
+            ("type_vocab_size", self.type_vocab_size, 1 << 10),
+        ];
+        for (name, value, max) in limits {
+            if value > max {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} {value} is larger than this encoder accepts (at most {max})"
+                )));
+            }
+        }
         if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(ConfigError::Invalid(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
@@ -149,6 +166,23 @@ mod tests {
         config.num_attention_heads = 7;
         let err = config.validate().expect_err("768 is not a multiple of 7");
         assert!(err.to_string().contains("num_attention_heads 7"), "{err}");
+    }
+
+    #[test]
+    fn rejects_sizes_no_encoder_here_can_hold() {
+        let mut config = Dnabert2Config::dnabert2_117m();
+        config.num_hidden_layers = 4_000_000_000;
+        let err = config.validate().expect_err("too many layers");
+        assert_eq!(
+            err.to_string(),
+            "config.json: num_hidden_layers 4000000000 is larger than this encoder accepts (at most 1024)"
+        );
+        let mut config = Dnabert2Config::dnabert2_117m();
+        config.hidden_size = 1 << 17;
+        assert!(config.validate().is_err());
+        config.hidden_size = 1 << 16;
+        config.num_attention_heads = 16;
+        assert!(config.validate().is_ok());
     }
 
     #[test]

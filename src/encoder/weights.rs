@@ -90,9 +90,16 @@ fn render_issues(issues: &[TensorIssue]) -> String {
     text
 }
 
+/// What stands in for a missing, wrongly shaped or unreadable tensor: one zero per axis, not
+/// a tensor of the expected shape (a damaged config may expect more than any memory holds).
+/// The model it goes into is never returned: [`WeightReader::finish`] reports the issue.
+fn placeholder<const D: usize>(device: &Device) -> Tensor<D> {
+    Tensor::zeros([1; D], device)
+}
+
 /// Hands out checkpoint tensors to module constructors by official key and expected
-/// shape. A missing or wrong tensor is recorded and replaced by zeros so that the walk
-/// goes on and every problem is reported at once by [`WeightReader::finish`].
+/// shape. A missing or wrong tensor is recorded and replaced by a [`placeholder`] so that
+/// the walk goes on and every problem is reported at once by [`WeightReader::finish`].
 pub(crate) struct WeightReader<'a> {
     checkpoint: &'a Checkpoint,
     device: Device,
@@ -144,7 +151,7 @@ impl<'a> WeightReader<'a> {
     pub(crate) fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D]) -> Tensor<D> {
         match self.values(name, &shape) {
             Some(data) => Tensor::from_data(data, &self.device),
-            None => Tensor::zeros(shape, &self.device),
+            None => placeholder(&self.device),
         }
     }
 
@@ -167,10 +174,10 @@ impl<'a> WeightReader<'a> {
                         name,
                         reason: format!("{err:?}"),
                     });
-                    Tensor::zeros([d_in, d_out], &self.device)
+                    placeholder(&self.device)
                 }
             },
-            None => Tensor::zeros([d_in, d_out], &self.device),
+            None => placeholder(&self.device),
         };
         let bias =
             bias.then(|| Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [d_out])));

@@ -189,6 +189,46 @@ async function main() {
     assert(errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR), `input errors: ${JSON.stringify(errors)}`);
   });
 
+  // A protein pasted by mistake is one error that says so, and two records with one id are
+  // two rows in input order, the second with a note; the page shows the same words as
+  // `texcnn predict` prints for the same input.
+  await check('protein_and_duplicate_ids_one_answer_each_same_words_as_cli', async () => {
+    const text = [
+      `>${P2048.id}`,
+      P2048.seq,
+      '>sp|P69905|HBA_HUMAN',
+      'MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF',
+      `>${P2048.id} again`,
+      P2048.seq,
+      '',
+    ].join('\n');
+    await run(page, text);
+    const shown = await page.$$eval('#input-errors li', (li) => li.map((l) => [l.className, l.textContent]));
+    const dir = mkdtempSync(join(tmpdir(), 'texcnn-e2e-'));
+    writeFileSync(join(dir, 'in.fa'), text);
+    let stderr = '';
+    try {
+      execFileSync(TEXCNN_BIN, ['predict', '--bundle', bundleFile, '--fasta', join(dir, 'in.fa'), '--out', join(dir, 'out.tsv')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    } catch (err) {
+      stderr = String(err.stderr);
+    }
+    const prefix = `${join(dir, 'in.fa')}: `;
+    const cli = stderr.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+    const want = cli.map((l) => (l.startsWith('warning: ') ? ['input-warning', l.slice(9)] : ['input-error', l]));
+    assert(JSON.stringify(shown) === JSON.stringify(want), `page ${JSON.stringify(shown)} vs texcnn predict ${JSON.stringify(want)}`);
+    assert(shown.length === 2 && /looks like a protein sequence/.test(shown[0][1]) && /same id as record 1/.test(shown[1][1]), `shown: ${JSON.stringify(shown)}`);
+    const rows = await page.$$eval('#results-table tbody tr[data-id]', (r) =>
+      r.map((x) => [x.dataset.id, x.dataset.index, x.querySelector('td.value').dataset.value, x.querySelector('td.notes').textContent]),
+    );
+    assert(rows.length === 2 && rows[0][0] === P2048.id && rows[1][0] === P2048.id, `rows: ${JSON.stringify(rows)}`);
+    assert(rows[0][1] === '0' && rows[1][1] === '2', `row positions: ${JSON.stringify(rows)}`);
+    assert(rows[0][2] === rows[1][2], `same sequence, different values: ${JSON.stringify(rows)}`);
+    const dupNote = 'duplicate id: also record 1';
+    assert(rows[1][3] === (rows[0][3] ? `${rows[0][3]} ${dupNote}` : dupNote), `notes: ${JSON.stringify(rows)}`);
+  });
+
   // After one visit the service worker (www/sw.js) holds the page's own files: offline, a
   // reload still opens the page, loads the bundle from the Cache API and predicts. Offline is
   // playwright's network emulation and, beside it, a server that drops every connection:

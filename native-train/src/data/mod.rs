@@ -157,23 +157,20 @@ pub fn parse_dna_cell(cell: &str) -> Result<String, String> {
     }
     let outcome = texcnn::sequence::parse_text(cell);
     if let Some(err) = outcome.errors.first() {
-        let more = outcome.errors.len() - 1;
         let position = err
             .column()
             .map(|c| format!("sequence column {c}: "))
             .unwrap_or_default();
         let what = match err {
+            texcnn::sequence::ParseError::InvalidCharacter { found, count, .. } if *count > 1 => {
+                format!("invalid character {found:?} (and {} more)", count - 1)
+            }
             texcnn::sequence::ParseError::InvalidCharacter { found, .. } => {
                 format!("invalid character {found:?}")
             }
             other => other.to_string(),
         };
-        let tail = if more > 0 {
-            format!(" (and {more} more)")
-        } else {
-            String::new()
-        };
-        return Err(format!("{position}{what}{tail}"));
+        return Err(format!("{position}{what}"));
     }
     match outcome.records.into_iter().next() {
         Some(record) => Ok(record.residues),
