@@ -20,5 +20,6 @@ pub mod segment;
 pub mod sequence;
 pub mod split;
 pub mod tokenizer;
+pub mod variants;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

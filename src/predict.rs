@@ -254,6 +254,20 @@ impl Predictor {
             .collect())
     }
 
+    /// The head's outputs in label units for one sequence's segment embeddings (one host row
+    /// per segment, in order).
+    pub(crate) fn head_output(&self, embeddings: &[Vec<f32>]) -> Result<Vec<f32>, PredictError> {
+        let hidden = self.head_config.embedding_dim;
+        if let Some(row) = embeddings.iter().find(|r| r.len() != hidden) {
+            return Err(PredictError::WidthMismatch {
+                expected: hidden,
+                found: row.len(),
+            });
+        }
+        let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
+        Ok(self.head_values(1, embeddings.len(), flat)?.remove(0))
+    }
+
     /// Runs the head on the segment embeddings (one host row per segment, in order) and,
     /// if `explain`, once more per left-out segment.
     pub fn finish(
@@ -264,14 +278,7 @@ impl Predictor {
     ) -> Result<Prediction, PredictError> {
         let n = embeddings.len();
         let hidden = self.head_config.embedding_dim;
-        if let Some(row) = embeddings.iter().find(|r| r.len() != hidden) {
-            return Err(PredictError::WidthMismatch {
-                expected: hidden,
-                found: row.len(),
-            });
-        }
-        let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
-        let full = self.head_values(1, n, flat)?.remove(0);
+        let full = self.head_output(embeddings)?;
         let mut segments = Vec::new();
         if explain && n > 1 {
             // All leave-one-out sets in one batch: [n, n - 1, hidden].

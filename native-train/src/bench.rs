@@ -23,6 +23,7 @@ use texcnn::segment::SegmentPlan;
 use texcnn::split::SplitMix64;
 use texcnn::tokenizer::Dnabert2Tokenizer;
 use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::output::{AtomicFile, write_atomic};
 use texcnn_native::untrained::attach_random_head;
 
 /// Weight precision of the benchmarked encoder.
@@ -664,8 +665,7 @@ fn write_gene(
     let fitted = plan.fit(&gene.residues)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("gene.fa");
-    std::fs::write(&path, format!(">{} {}\n{fitted}\n", gene.id, gene.source))
-        .with_context(|| format!("writing {}", path.display()))?;
+    write_atomic(&path, format!(">{} {}\n{fitted}\n", gene.id, gene.source))?;
     let mut fasta = String::new();
     for PreparedSegment { segment, .. } in segments {
         let _ = writeln!(
@@ -679,7 +679,7 @@ fn write_gene(
         );
     }
     let path = dir.join("segments.fa");
-    std::fs::write(&path, fasta).with_context(|| format!("writing {}", path.display()))?;
+    write_atomic(&path, fasta)?;
     let json = serde_json::json!({
         "gene": gene.id,
         "source": gene.source,
@@ -689,8 +689,7 @@ fn write_gene(
         "token_ids": segments.iter().map(|s| &s.token_ids).collect::<Vec<_>>(),
     });
     let path = dir.join("tokens.json");
-    std::fs::write(&path, serde_json::to_string(&json)?)
-        .with_context(|| format!("writing {}", path.display()))?;
+    write_atomic(&path, serde_json::to_string(&json)?)?;
     eprintln!(
         "wrote the gene's segments and token ids to {}",
         dir.display()
@@ -699,9 +698,7 @@ fn write_gene(
 }
 
 fn write_embeddings(path: &Path, gene: &str, vectors: &[Vec<f32>]) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
+    let mut out = AtomicFile::create(path)?;
     for (index, row) in vectors.iter().enumerate() {
         write!(out, "{gene}_s{index}")?;
         for value in row {
@@ -709,9 +706,7 @@ fn write_embeddings(path: &Path, gene: &str, vectors: &[Vec<f32>]) -> anyhow::Re
         }
         writeln!(out)?;
     }
-    out.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    out.commit()
 }
 
 /// `--web-bundle`: the benchmarked encoder with an untrained head and the bench's segments.
@@ -772,7 +767,7 @@ fn write_web_bundle(args: &BenchArgs, out: &Path) -> anyhow::Result<()> {
         created_by: format!("texcnn {} bench --web-bundle", env!("CARGO_PKG_VERSION")),
     };
     let bytes = bundle.to_bytes()?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    write_atomic(out, &bytes)?;
     eprintln!(
         "wrote {} ({:.1} MB)",
         out.display(),
@@ -797,11 +792,9 @@ fn make_random_117m(dir: &Path, seed: u64) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("serialising the weights: {err}"))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let config_path = dir.join(CONFIG_FILE);
-    std::fs::write(&config_path, config.to_json_string())
-        .with_context(|| format!("writing {}", config_path.display()))?;
+    write_atomic(&config_path, config.to_json_string())?;
     let weights_path = dir.join(SAFETENSORS_FILE);
-    std::fs::write(&weights_path, &bytes)
-        .with_context(|| format!("writing {}", weights_path.display()))?;
+    write_atomic(&weights_path, &bytes)?;
     eprintln!(
         "wrote {} and {} ({:.1} MB) in {:.1} s",
         config_path.display(),

@@ -16,6 +16,7 @@ mod input;
 mod predict_cmd;
 mod pretrain;
 mod tokenize;
+mod variants_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,6 +50,11 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Predict expression for FASTA records with a predictor bundle (TSV out).
     Predict(predict_cmd::PredictArgs),
+    /// Variant effects: the prediction of each edited record (substitutions, indels up to
+    /// 50 bp) against the reference, re-embedding only the segments an edit changes.
+    Variants(variants_cmd::VariantsArgs),
+    /// Saturation mutagenesis: every substitution of a region, as a table and a heatmap.
+    Ism(variants_cmd::IsmArgs),
     /// Train TExCNN's head on cached segment embeddings of an encoder (one run per seed on one
     /// split), write predictions for `texcnn evaluate` and the best run as a predictor bundle.
     Fit(Box<fit_cmd::FitArgs>),
@@ -175,6 +181,8 @@ fn main() -> ExitCode {
         Command::Embed(args) => embed::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Predict(args) => predict_cmd::run(&args),
+        Command::Variants(args) => variants_cmd::run_variants(&args),
+        Command::Ism(args) => variants_cmd::run_ism(&args),
         Command::Fit(args) => fit_cmd::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Import {

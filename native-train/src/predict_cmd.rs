@@ -1,7 +1,7 @@
 //! `texcnn predict`: expression predictions for FASTA records from a predictor bundle.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -37,17 +37,21 @@ pub struct PredictArgs {
     pub device: Backend,
 }
 
-pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.bundle)
-        .with_context(|| format!("reading {}", args.bundle.display()))?;
+/// The predictor of the bundle file `path`, on `device`.
+pub fn load_predictor(path: &Path, device: Backend) -> anyhow::Result<Predictor> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let bundle = Bundle::from_bytes(&bytes)
-        .with_context(|| format!("loading the bundle {}", args.bundle.display()))?;
-    let device = match args.device {
+        .with_context(|| format!("loading the bundle {}", path.display()))?;
+    let device = match device {
         Backend::Cpu => Device::flex(),
         Backend::Wgpu => crate::device::wgpu_device()?,
     };
-    let predictor = Predictor::from_bundle(&bundle, &device)
-        .with_context(|| format!("loading the model of {}", args.bundle.display()))?;
+    Predictor::from_bundle(&bundle, &device)
+        .with_context(|| format!("loading the model of {}", path.display()))
+}
+
+pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
+    let predictor = load_predictor(&args.bundle, args.device)?;
     let input = crate::input::read_records(&args.fasta)?;
     let mut errors = input.errors;
 

@@ -203,3 +203,199 @@ fn texcnn_predict_reads_records_around_their_tss() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The example promoter (`www/example.fa`, 2,048 bp, TSS at base 1,025).
+fn example_promoter() -> String {
+    let example = std::fs::read_to_string(repo().join("www/example.fa")).unwrap();
+    example.lines().skip(1).collect()
+}
+
+/// Every scored edit equals an independent prediction of the edited sequence through the
+/// plain predict path (no reuse): substitutions beside and away from the TSS, an insertion
+/// upstream (which moves the TSS) and a deletion downstream; a substitution re-embeds at most
+/// ⌈segment / stride⌉ segments; bad edits are errors in their place.
+#[test]
+fn variant_effects_equal_independent_predictions_of_the_edited_sequence() {
+    use texcnn::variants::{Edit, EditError, VariantError};
+    let bytes = std::fs::read(repo().join("www/models/default.texcnn")).unwrap();
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
+    let plan = bundle.segment_plan;
+    let promoter = example_promoter();
+    let base = |pos: usize| &promoter[pos - 1..pos];
+    let other = |pos: usize| if base(pos) == "A" { "C" } else { "A" };
+    let edits = vec![
+        Edit::new(1_000, base(1_000), other(1_000)).unwrap(),
+        Edit::new(1_025, base(1_025), other(1_025)).unwrap(),
+        Edit::new(257, base(257), other(257)).unwrap(),
+        Edit::new(2_048, base(2_048), other(2_048)).unwrap(),
+        Edit::new(500, base(500), &format!("{}GGT", base(500))).unwrap(),
+        Edit::new(1_500, &promoter[1_499..1_503], base(1_500)).unwrap(),
+        Edit::new(10, other(10), base(10)).unwrap(),
+        Edit::new(2_048, &format!("{}A", base(2_048)), base(2_048)).unwrap(),
+    ];
+    let scores = predictor
+        .score_edits(&promoter, None, &edits, 8, |_, _| {})
+        .unwrap();
+    let reference = predictor.predict(&promoter, 8, false).unwrap();
+    assert_eq!(scores.reference, vec![reference.outputs[0].value]);
+    for (n, (edit, effect)) in edits.iter().zip(&scores.effects).take(6).enumerate() {
+        let effect = effect.as_ref().unwrap_or_else(|e| panic!("edit {n}: {e}"));
+        let edited = edit.apply(&promoter).unwrap();
+        // The insertion upstream of the TSS moves it by 3 bp.
+        let tss = if n == 4 { 1_028 } else { 1_025 };
+        let independent = predictor.predict_at(&edited, Some(tss), 8, false).unwrap();
+        let want = independent.outputs[0].value - reference.outputs[0].value;
+        assert!(
+            (effect.delta[0] - want).abs() <= 1e-5,
+            "edit {n} ({edit:?}): delta {} vs independent {want}",
+            effect.delta[0]
+        );
+        assert_eq!(effect.tss_relative, Some(edit.pos as i64 - 1_025));
+        if n < 4 {
+            assert!(
+                (1..=plan.segment_len.div_ceil(plan.stride)).contains(&effect.reembedded),
+                "edit {n}: {} segments re-embedded",
+                effect.reembedded
+            );
+        }
+    }
+    assert!(matches!(
+        scores.effects[6],
+        Err(VariantError::Edit(EditError::RefMismatch { pos: 10, .. }))
+    ));
+    assert!(matches!(
+        scores.effects[7],
+        Err(VariantError::Edit(EditError::OutOfRange { pos: 2_048, .. }))
+    ));
+    assert!(
+        scores.effects[6]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("does not match the record")
+    );
+}
+
+/// `texcnn variants` writes one row per good variant with ref, alt and delta per output, and
+/// reports each bad row (unknown id, ref mismatch, position out of range, a non-ACGT allele)
+/// with its line while the rest completes; `texcnn ism` writes three rows per position and a
+/// heatmap, and its deltas equal those of `texcnn variants` for the same edits.
+#[test]
+fn texcnn_variants_and_ism_tables() {
+    let dir = std::env::temp_dir().join(format!("texcnn-variants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let promoter = example_promoter();
+    let fasta = dir.join("in.fa");
+    std::fs::write(&fasta, format!(">p5 tss=1025\n{promoter}\n")).unwrap();
+    let b = |pos: usize| &promoter[pos - 1..pos];
+    let alt = |pos: usize| if b(pos) == "G" { "T" } else { "G" };
+    let variants = dir.join("v.tsv");
+    std::fs::write(
+        &variants,
+        format!(
+            "id\tpos\tref\talt\tnote\np5\t1020\t{}\t{}\tgood\nnope\t5\tA\tC\tunknown id\np5\t1021\t{}\tA\tmismatch\np5\t3000\tA\tC\tout of range\np5\t1022\t{}\tX\tbad allele\np5\t1000\t{}\t{}\tgood\n",
+            b(1020),
+            alt(1020),
+            if b(1021) == "T" { "C" } else { "T" },
+            b(1022),
+            b(1000),
+            alt(1000),
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out.tsv");
+    let texcnn = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let bundle = repo().join("www/models/default.texcnn");
+    let run = texcnn(&[
+        "variants".as_ref(),
+        "--bundle".as_ref(),
+        bundle.as_os_str(),
+        "--fasta".as_ref(),
+        fasta.as_os_str(),
+        "--variants".as_ref(),
+        variants.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    for (line, words) in [
+        (3, "no record \"nope\""),
+        (4, "does not match the record"),
+        (5, "outside the record's 2048 bp"),
+        (6, "alt allele \"X\""),
+    ] {
+        assert!(
+            stderr.contains(&format!("v.tsv: line {line}: ")) && stderr.contains(words),
+            "line {line}: {stderr}"
+        );
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "id",
+            "pos",
+            "ref",
+            "alt",
+            "ref_xpresso_median",
+            "alt_xpresso_median",
+            "delta_xpresso_median",
+            "pos_tss"
+        ]
+    );
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!((rows[1][1], rows[1][7]), ("1020", "-5"));
+    assert_eq!((rows[2][1], rows[2][7]), ("1000", "-25"));
+    let number = |s: &str| s.parse::<f32>().unwrap();
+    for row in &rows[1..] {
+        assert!((number(row[5]) - number(row[4]) - number(row[6])).abs() < 1e-6);
+    }
+
+    let ism = dir.join("ism.tsv");
+    let svg = dir.join("ism.svg");
+    let run = texcnn(&[
+        "ism".as_ref(),
+        "--bundle".as_ref(),
+        bundle.as_os_str(),
+        "--fasta".as_ref(),
+        fasta.as_os_str(),
+        "--region".as_ref(),
+        "1018..1022".as_ref(),
+        "--out".as_ref(),
+        ism.as_os_str(),
+        "--svg".as_ref(),
+        svg.as_os_str(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&ism).unwrap();
+    let ism_rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        ism_rows[0],
+        ["id", "pos", "ref", "alt", "delta_xpresso_median", "pos_tss"]
+    );
+    assert_eq!(ism_rows.len(), 1 + 5 * 3, "{text}");
+    let same = ism_rows
+        .iter()
+        .find(|r| r[1] == "1020" && r[3] == alt(1020))
+        .unwrap();
+    assert!(
+        (number(same[4]) - number(rows[1][6])).abs() <= 1e-5,
+        "{text}"
+    );
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.starts_with("<svg") && picture.contains("bp from the TSS"));
+    assert_eq!(picture.matches("<rect").count(), 5 * 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -480,11 +480,7 @@ fn save(
     baselines: (f64, f64),
 ) -> anyhow::Result<()> {
     // Write next to the target, then rename: an interrupted save never corrupts a checkpoint.
-    let write = |name: &Path, bytes: &[u8]| -> anyhow::Result<()> {
-        let tmp = name.with_extension("partial");
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, name).with_context(|| format!("writing {}", name.display()))
-    };
+    let write = |name: &Path, bytes: &[u8]| texcnn_native::output::write_atomic(name, bytes);
     let mut store = BurnpackStore::from_file(state_dir.join("model.partial.bpk")).overwrite(true);
     model
         .save_into(&mut store)
