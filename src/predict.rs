@@ -11,6 +11,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::bundle::card::ordinal;
 use crate::bundle::{Bundle, BundleError, HeadKind, HeadPart, ModelCard, NormStats, StoredTensor};
 use crate::encoder::EncodeError;
 use crate::head::{HeadWeightsError, NamedTensor, TextCnnHead, TextCnnHeadConfig};
@@ -63,6 +64,9 @@ pub struct OutputValue {
     pub value: f32,
     /// Percentile of the value among the training genes' labels, if the bundle has them.
     pub percentile: Option<f32>,
+    /// The percentile as read, rounded: `1st`, `22nd`, `63rd`.
+    #[serde(default)]
+    pub percentile_text: Option<String>,
 }
 
 /// How much one segment moves each output: the full prediction minus the prediction without
@@ -308,10 +312,14 @@ impl Predictor {
         let outputs = full
             .iter()
             .enumerate()
-            .map(|(i, &value)| OutputValue {
-                name: names[i].clone(),
-                value,
-                percentile: self.card.outputs.get(i).and_then(|o| o.percentile(value)),
+            .map(|(i, &value)| {
+                let percentile = self.card.outputs.get(i).and_then(|o| o.percentile(value));
+                OutputValue {
+                    name: names[i].clone(),
+                    value,
+                    percentile,
+                    percentile_text: percentile.map(|p| ordinal(p.round() as u32)),
+                }
             })
             .collect();
         Ok(Prediction {

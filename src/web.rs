@@ -139,10 +139,30 @@ pub fn parse_input(text: &str, default_tss: Option<u32>) -> Result<JsValue, JsEr
     })
 }
 
-/// Asks the running prediction to stop at its next segment batch.
+/// Asks the running prediction to stop at its next segment batch (and the worker to run no
+/// further record): the one cancellation flag, until [`clear_cancel`].
 #[wasm_bindgen]
 pub fn cancel() {
     CANCEL.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`cancel`] was called since the last [`clear_cancel`].
+#[wasm_bindgen]
+pub fn cancelled() -> bool {
+    CANCEL.load(Ordering::SeqCst)
+}
+
+/// Forgets an earlier [`cancel`]: called when the user starts a new run.
+#[wasm_bindgen]
+pub fn clear_cancel() {
+    CANCEL.store(false, Ordering::SeqCst);
+}
+
+/// What `predict` resolves to when it was cancelled: `{cancelled: true, message}`.
+#[derive(Serialize)]
+struct JsCancelled {
+    cancelled: bool,
+    message: String,
 }
 
 /// Lets the worker's event loop run (so a `cancel` message can arrive): a macrotask yield.
@@ -168,6 +188,8 @@ async fn yield_to_event_loop() {
 struct JsOutput {
     name: String,
     label: String,
+    /// The unit of the predicted value as a reader sees it ([`crate::bundle::LabelSpec::value_unit`]).
+    value_unit: String,
     unit: String,
     transform: String,
     meaning: String,
@@ -241,7 +263,7 @@ impl WebPredictor {
         to_js(&self.predictor.card)
     }
 
-    /// What each output is: `[{name, label, unit, transform, meaning}]`.
+    /// What each output is: `[{name, label, value_unit, unit, transform, meaning}]`.
     pub fn outputs(&self) -> Result<JsValue, JsError> {
         let names = self.predictor.output_names();
         let outputs: Vec<JsOutput> = names
@@ -250,12 +272,14 @@ impl WebPredictor {
             .map(|(i, name)| match self.predictor.card.outputs.get(i) {
                 Some(o) => JsOutput {
                     name,
+                    value_unit: o.label.value_unit(),
                     label: o.label.name.clone(),
                     unit: o.label.unit.clone(),
                     transform: o.label.transform.clone(),
                     meaning: o.meaning.clone(),
                 },
                 None => JsOutput {
+                    value_unit: String::new(),
                     label: name.clone(),
                     name,
                     unit: String::new(),
@@ -268,8 +292,8 @@ impl WebPredictor {
     }
 
     /// Predicts one sequence (normalised residues and TSS from `parse_input`), calling
-    /// `on_progress(done, total)` after each batch of segments. Rejects with "cancelled"
-    /// after `cancel()`.
+    /// `on_progress(done, total)` after each batch of segments. After `cancel()` it stops at
+    /// the next batch and resolves to `{cancelled: true, message}`; errors reject.
     pub async fn predict(
         &self,
         id: String,
@@ -278,7 +302,6 @@ impl WebPredictor {
         explain: bool,
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
-        CANCEL.store(false, Ordering::SeqCst);
         let started = now_ms();
         let p = &self.predictor;
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
@@ -296,8 +319,11 @@ impl WebPredictor {
         );
         for embedded in embedder.batches(&ids, batch) {
             yield_to_event_loop().await;
-            if CANCEL.load(Ordering::SeqCst) {
-                return Err(JsError::new("cancelled"));
+            if cancelled() {
+                return to_js(&JsCancelled {
+                    cancelled: true,
+                    message: PredictError::Cancelled.to_string(),
+                });
             }
             // WebGPU cannot be read synchronously: the batch is awaited, then split in rows.
             let data = embedded

@@ -92,7 +92,7 @@ step "wasm32 tests (Node, wasm-bindgen-test; headless Chromium for WebGPU)"
 run_tests cargo test -p texcnn --target wasm32-unknown-unknown --tests
 # The page end to end in headless Chromium (www/tests/e2e.mjs), compared with the native
 # `texcnn predict` that the native tests built. CI builds the page with the dev profile: a
-# release wasm32 build costs ~12 more minutes on 2 cores (README, web page).
+# release wasm32 build costs about 10 more minutes on 2 cores (docs/page-build.md).
 step "web page end to end (headless Chromium, playwright-core)"
 ensure_www_node_modules
 TEXCNN_WEB_PROFILE="${TEXCNN_WEB_PROFILE:-dev}" bash www/serve.sh --build-only

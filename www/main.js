@@ -62,9 +62,15 @@ function fillModelPicker(manifest, current) {
 }
 
 $('model-select').addEventListener('change', (e) => {
-  const url = e.target.value;
-  loadModel({ type: 'load', url, name: url });
+  loadBundleUrl(e.target.value);
 });
+
+// bundles.json is read once, here; the worker gets the bundle's digest with the URL.
+let manifest = {};
+function loadBundleUrl(url) {
+  const entry = Object.values(manifest).find((b) => b && b.url === url);
+  loadModel({ type: 'load', url, name: url, sha256: (entry && entry.sha256) || null });
+}
 
 function loadModel(msg) {
   state.ready = false;
@@ -178,16 +184,8 @@ $('cancel').addEventListener('click', () => {
 
 // ---- results --------------------------------------------------------------------------------
 
-// The value's unit as a reader sees it: the label's transform of the raw unit, e.g.
-// "log10(RPKM + 0.1)", or the raw unit when untransformed.
-function valueUnit(o) {
-  const t = (o.transform || '').trim();
-  if (!t || t === 'none' || !/\bx\b/.test(t)) return o.unit;
-  return t.replace(/\bx\b/, o.unit);
-}
-
 function outputHeader(o) {
-  return `${o.label} (${valueUnit(o)})`;
+  return `${o.label} (${o.value_unit})`;
 }
 
 function renderLegend() {
@@ -200,7 +198,7 @@ function renderLegend() {
     const percentile = /percentile/i.test(o.meaning || '')
       ? ''
       : "The percentile places the value among the model's reference genes (the labels it was trained on).";
-    dd.textContent = `Unit: ${valueUnit(o)}. ${o.meaning ? `${o.meaning}. ` : ''}${percentile}`;
+    dd.textContent = `Unit: ${o.value_unit}. ${o.meaning ? `${o.meaning}. ` : ''}${percentile}`;
     legend.append(dt, dd);
   }
 }
@@ -231,7 +229,7 @@ function renderResults() {
       cell.dataset.value = String(o.value);
       cell.textContent = o.value.toFixed(3);
       cell.title = state.outputs[i].meaning;
-      row.insertCell().textContent = o.percentile == null ? '' : `${o.percentile.toFixed(0)}th`;
+      row.insertCell().textContent = o.percentile_text ?? '';
     });
     const notes = row.insertCell();
     notes.className = 'notes';
@@ -460,7 +458,8 @@ worker.onmessage = (event) => {
   }
 };
 
-readManifest().then((manifest) => {
+readManifest().then((read) => {
+  manifest = read;
   const url = params.get('bundle') || (manifest.default && manifest.default.url);
   if (!url) {
     setStatus($('model-status'), 'No default model: bundles.json is missing. Open a model bundle file below.', 'error');
@@ -468,5 +467,5 @@ readManifest().then((manifest) => {
     return;
   }
   fillModelPicker(manifest, url);
-  loadModel({ type: 'load', url, name: url });
+  loadBundleUrl(url);
 });

@@ -48,9 +48,10 @@ wasm-bindgen --target web --out-dir www/pkg --no-typescript "$wasm"
 if [ "$profile" != dev ]; then
     phase "npm packages of the page (binaryen for wasm-opt)"
     ensure_www_node_modules
-    phase "wasm-opt -O2 (binaryen)"
-    # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not.
-    node www/node_modules/binaryen/bin/wasm-opt -O2 --enable-bulk-memory \
+    phase "wasm-opt -O1 (binaryen; about 80 s on 2 cores)"
+    # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not. -O1, not
+    # -O2: 77 s instead of 199 s on 2 cores for the same speed in the page (docs/page-build.md).
+    node www/node_modules/binaryen/bin/wasm-opt -O1 --enable-bulk-memory \
         --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-simd \
         www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
     mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm

@@ -1,6 +1,7 @@
 // The web worker: owns the wasm module and the model, so the page never freezes.
 //
-// Messages in:  {type: 'load', url?, bytes?, name, backend: 'auto'|'webgpu'|'cpu'}
+// Messages in:  {type: 'load', url?, sha256?, bytes?, name, backend: 'auto'|'webgpu'|'cpu'}
+//               (sha256: the bundle's digest from bundles.json, which the page reads once)
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
 //               {type: 'cancel'}
@@ -16,19 +17,17 @@
 //               {type: 'tokens', tokens, start, end}
 //               {type: 'error', message}
 
-import init, { parse_input, cancel, WebPredictor } from './pkg/texcnn.js';
+import init, { parse_input, cancel, cancelled, clear_cancel, WebPredictor } from './pkg/texcnn.js';
 
 // Bump when the cache layout changes; bundle entries are also keyed by the bundle's digest.
 const CACHE_NAME = 'texcnn-bundles-v1';
 
 let predictor = null;
 const ready = init();
-// Set by a 'cancel' or 'load' message; checked between records (the wasm side checks
-// between segment batches).
-let cancelRequested = false;
 
+// One cancellation flag, kept by the wasm module: set by a 'cancel' or 'load' message,
+// cleared by a 'predict' message, read between segment batches (in wasm) and between records.
 function requestCancel() {
-  cancelRequested = true;
   ready.then(() => cancel()).catch(() => {});
 }
 
@@ -62,17 +61,6 @@ async function readWithProgress(response) {
 // once and an old one never reused. A bundle
 // given by URL alone (?bundle=URL) is revalidated with a HEAD request (size and
 // Last-Modified) before its cached copy is used; offline, the cached copy is used as is.
-async function manifestDigest(url) {
-  try {
-    const response = await fetch('bundles.json', { cache: 'no-cache' });
-    if (!response.ok) return null;
-    const entry = Object.values(await response.json()).find((b) => b && b.url === url);
-    return (entry && entry.sha256) || null;
-  } catch (_) {
-    return null;
-  }
-}
-
 async function remoteVersion(url) {
   try {
     const head = await fetch(url, { method: 'HEAD', cache: 'no-cache' });
@@ -93,8 +81,7 @@ async function cachedBundle(cache, key, digest, url) {
   return new Uint8Array(await hit.arrayBuffer());
 }
 
-async function loadBundleBytes(url, { refresh = false } = {}) {
-  const digest = await manifestDigest(url);
+async function loadBundleBytes(url, digest, { refresh = false } = {}) {
   const key = digest ? `${url}?sha256=${digest}` : url;
   const cache = 'caches' in self ? await caches.open(CACHE_NAME) : null;
   if (cache && !refresh) {
@@ -137,13 +124,13 @@ async function load(msg) {
     predictor = await WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto');
   } else {
     let bytes;
-    ({ bytes, fromCache } = await loadBundleBytes(msg.url));
+    ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256));
     try {
       predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
     } catch (err) {
       if (!fromCache) throw err;
       // A damaged cache entry (the bundle's checksum catches it): download it again.
-      ({ bytes, fromCache } = await loadBundleBytes(msg.url, { refresh: true }));
+      ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256, { refresh: true }));
       predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
     }
   }
@@ -164,29 +151,28 @@ async function predict(msg) {
   const started = performance.now();
   const parsed = parse_input(msg.text, msg.tss);
   post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors, warnings: parsed.warnings });
-  let cancelled = false;
+  let wasCancelled = false;
   for (const record of parsed.records) {
-    if (cancelRequested) {
-      cancelled = true;
+    if (cancelled()) {
+      wasCancelled = true;
       break;
     }
     try {
       const result = await predictor.predict(record.id, record.residues, record.tss, true, (done, total) =>
         post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
       );
+      if (result.cancelled) {
+        wasCancelled = true;
+        break;
+      }
       result.index = record.index;
       for (const w of parsed.warnings) if (w.record_index === record.index) result.notes.push(w.note);
       post({ type: 'result', seq: msg.seq, result });
     } catch (err) {
-      const message = errorText(err);
-      if (message === 'cancelled') {
-        cancelled = true;
-        break;
-      }
-      post({ type: 'record-error', seq: msg.seq, index: record.index, id: record.id, message });
+      post({ type: 'record-error', seq: msg.seq, index: record.index, id: record.id, message: errorText(err) });
     }
   }
-  post({ type: 'done', seq: msg.seq, cancelled, seconds: (performance.now() - started) / 1000 });
+  post({ type: 'done', seq: msg.seq, cancelled: wasCancelled, seconds: (performance.now() - started) / 1000 });
 }
 
 // Loading and predicting run one at a time (a new model waits for the running prediction,
@@ -207,7 +193,8 @@ self.onmessage = async (event) => {
       requestCancel();
       enqueue(() => load(msg));
     } else if (msg.type === 'predict') {
-      cancelRequested = false;
+      await ready;
+      clear_cancel();
       enqueue(() => predict(msg));
     } else if (msg.type === 'cancel') {
       requestCancel();

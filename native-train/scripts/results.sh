@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the README's results table: every model × label on one split per label
+# Reproduces the results table (README, docs/training-and-results.md): every model × label on one split per label
 # (split seed 0, 80/10/10 by gene after removing duplicate sequences), 10 training seeds
 # (0-9) for the trained models; the k-mer ridge is deterministic (one run per split).
 #

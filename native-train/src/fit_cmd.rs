@@ -60,7 +60,7 @@ pub struct FitArgs {
     /// Head: dense hidden layer widths (comma-separated; empty for none).
     #[arg(long, value_delimiter = ',', default_value = "64")]
     pub dense: Vec<usize>,
-    /// Head: dropout before each dense layer (0.5 won on validation genes; README).
+    /// Head: dropout before each dense layer (0.5 won on validation genes; docs/training-and-results.md).
     #[arg(long, default_value_t = 0.5)]
     pub dropout: f64,
     /// Training seeds (head initialisation and batch order), e.g. 0-9.

@@ -6,7 +6,7 @@
 //! touch and unmapped again on free, thousands of times per gene. `perf` put page faults and
 //! page clearing at ~8% of the samples, with the second core idling meanwhile, and
 //! `texcnn bench` measured batch 8 on the full-size model 1.3× faster with freed memory kept
-//! in the heap for reuse (README, Performance). Peak memory is unchanged; memory freed in
+//! in the heap for reuse (docs/performance.md). Peak memory is unchanged; memory freed in
 //! the middle of a run is kept for the next op rather than returned to the system.
 
 /// Serves every allocation from the heap (no `mmap`) and never trims it, so freed tensor

@@ -40,6 +40,49 @@ pub struct LabelSpec {
     pub transform: String,
 }
 
+impl LabelSpec {
+    /// The unit of a predicted value as a reader sees it: the transform applied to the raw
+    /// unit (`log10(x + 0.1)` of `RPKM` reads `log10(RPKM + 0.1)`), the raw unit when there is
+    /// no transform (empty, `none`, or no standalone `x`), and the unit as it is when it
+    /// already reads transformed (a card whose unit is `log10(RPKM + 0.1)`).
+    pub fn value_unit(&self) -> String {
+        let transform = self.transform.trim();
+        let Some(at) = standalone_x(transform) else {
+            return self.unit.clone();
+        };
+        let before = &transform[..at];
+        if transform.eq_ignore_ascii_case("none")
+            || (!before.is_empty() && self.unit.starts_with(before))
+        {
+            return self.unit.clone();
+        }
+        format!("{before}{}{}", self.unit, &transform[at + 1..])
+    }
+}
+
+/// Byte position of the first `x` in `text` that is a word of its own (not in `exp`).
+fn standalone_x(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let word = |i: usize| {
+        bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    (0..bytes.len()).find(|&i| bytes[i] == b'x' && !word(i.wrapping_sub(1)) && !word(i + 1))
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`, `100th`: a percentile as read.
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// One output of a predictor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputSpec {
@@ -145,5 +188,50 @@ impl fmt::Display for ModelCard {
             writeln!(f, "created by:  {}", self.created_by)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(unit: &str, transform: &str) -> LabelSpec {
+        LabelSpec {
+            name: "median expression".into(),
+            unit: unit.into(),
+            transform: transform.into(),
+        }
+    }
+
+    #[test]
+    fn value_units_read_as_the_transform_of_the_raw_unit() {
+        assert_eq!(
+            label("RPKM", "log10(x + 0.1)").value_unit(),
+            "log10(RPKM + 0.1)"
+        );
+        assert_eq!(label("TPM", "ln(1 + x)").value_unit(), "ln(1 + TPM)");
+        for transform in ["", "none", "exp-scaled", "max"] {
+            assert_eq!(label("TPM", transform).value_unit(), "TPM", "{transform:?}");
+        }
+        // A unit that already reads transformed is not transformed twice.
+        assert_eq!(
+            label("log10(RPKM + 0.1)", "log10(x + 0.1)").value_unit(),
+            "log10(RPKM + 0.1)"
+        );
+    }
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let got: Vec<String> = [0, 1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 99, 100, 101, 111]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "0th", "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "99th", "100th", "101st", "111th"
+            ]
+        );
     }
 }

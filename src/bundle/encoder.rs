@@ -89,7 +89,7 @@ impl QuantPlan {
         }
     }
 
-    /// The int8 plan, chosen by measurement (README, "Model bundles"): on a full-size random
+    /// The int8 plan, chosen by measurement (docs/encoder-and-bundles.md): on a full-size random
     /// DNABERT-2-117M it gives a 117.4 MB bundle with segment-embedding cosine ≥ 0.99991
     /// against f32; f16 word embeddings (120.5 MB) gain nothing measurable, and per-block-32
     /// scales (cosine ≥ 0.99995) cost 131.5 MB, over the 125 MB budget.

@@ -1,7 +1,7 @@
 //! Fused CPU kernels for the two element-wise hot spots of the encoder on burn's Flex backend:
 //! the attention softmax (with its scale, ALiBi bias and padding mask) and the gated GELU.
 //!
-//! Profiles of the generic tensor path (README, Performance) put a quarter to a third of the
+//! Profiles of the generic tensor path (docs/performance.md) put a quarter to a third of the
 //! CPU time there: every step (`/ √d`, `+ bias`, max, `exp`, sum, divide; `narrow`, erf,
 //! multiply) is a separate pass that allocates its output, and `exp`/`erf` are scalar libm
 //! calls. Here each is one pass over the data, in place where it can be, with `exp` and

@@ -229,6 +229,25 @@ async function main() {
     assert(rows[1][3] === (rows[0][3] ? `${rows[0][3]} ${dupNote}` : dupNote), `notes: ${JSON.stringify(rows)}`);
   });
 
+  // Cancel stops a run between segment batches or records (one flag, in wasm), says so, and
+  // the next run starts afresh.
+  await check('cancel_stops_the_run_and_the_next_run_completes', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `>r${i}\n${P2048.seq}\n`).join('');
+    await page.fill('#dna', many);
+    await page.click('#predict');
+    await page.waitForFunction(() => document.querySelectorAll('#results-table tbody tr[data-id]').length >= 1, null, {
+      timeout: TIMEOUT_MS,
+    });
+    await page.click('#cancel');
+    await page.waitForFunction(() => ['done', 'cancelled'].includes(document.body.dataset.state), null, { timeout: TIMEOUT_MS });
+    const state = await page.evaluate(() => document.body.dataset.state);
+    const rows = await page.$$eval('#results-table tbody tr[data-id]', (r) => r.length);
+    assert(state === 'cancelled' && rows < 40, `after cancel: state ${state}, ${rows} rows`);
+    assert((await page.textContent('#run-status')) === 'Cancelled.', 'status after cancel');
+    const { values } = await run(page, `>again\n${P2048.seq}\n`);
+    assert(Math.abs(values.again - native[P2048.id]) <= TOLERANCE, `after a cancel: ${JSON.stringify(values)}`);
+  });
+
   // After one visit the service worker (www/sw.js) holds the page's own files: offline, a
   // reload still opens the page, loads the bundle from the Cache API and predicts. Offline is
   // playwright's network emulation and, beside it, a server that drops every connection:
@@ -301,6 +320,14 @@ async function main() {
       const { values, ms } = await run(page, `>${P2048.id}\n${P2048.seq}\n`);
       timings.push(`cpu, default bundle, 2,048 bp: ${ms} ms`);
       compare(values, want, 'cpu, default bundle');
+      // The unit and the percentile come from Rust: the label's transform of its unit once,
+      // and an English ordinal.
+      const header = await page.$$eval('#results-table thead th', (th) => th.map((x) => x.textContent));
+      assert(header.some((h) => h.includes('(log10(RPKM + 0.1))')) && !header.some((h) => h.includes('log10(log10')), `header: ${header}`);
+      const pct = await page.textContent('#results-table tbody tr[data-id] td:nth-child(4)');
+      const n = Number.parseInt(pct, 10);
+      const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' })[n % 10] || 'th';
+      assert(pct === `${n}${suffix}`, `percentile cell: ${pct}`);
     });
     // A 10,500 bp record with tss=7001 is read around its TSS: its 2,048 bp TSS-centred slice
     // (the promoter, between other promoters' bases) predicts as the promoter alone, and the
