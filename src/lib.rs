@@ -11,14 +11,11 @@ pub mod bundle;
 pub mod device;
 pub mod encoder;
 pub mod head;
-pub mod kmer;
-pub mod metrics;
 pub mod pipeline;
 pub mod predict;
-pub mod ridge;
+pub mod rng;
 pub mod segment;
 pub mod sequence;
-pub mod split;
 pub mod tokenizer;
 pub mod variants;
 #[cfg(target_arch = "wasm32")]

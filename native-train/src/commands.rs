@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use clap::Args;
-use texcnn::split::{Part, SplitFractions, count_parts, part_indices};
 use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
 use texcnn_native::data::h5::{H5Options, load_h5};
 use texcnn_native::data::table::{TableOptions, load_table};
@@ -15,6 +14,7 @@ use texcnn_native::data::{Dataset, SourceKind, source_kind};
 use texcnn_native::evaluate::{scatter_svg, score_runs, summarize_runs};
 use texcnn_native::kmer_ridge::{self, KmerRidgeConfig};
 use texcnn_native::predictions::{Prediction, PredictionFile};
+use texcnn_native::split::{Part, SplitFractions, count_parts, part_indices};
 use texcnn_native::split_file::SplitFile;
 use texcnn_native::trainer::{self, TrainerConfig};
 
@@ -220,7 +220,7 @@ pub fn kmer_ridge(
         let out = out_dir.join(format!("predictions_seed{}.tsv", split.seed));
         file.write(&out)?;
         let (p, l) = file.part(Part::Test);
-        let s = texcnn::metrics::scores(&p, &l);
+        let s = texcnn_native::metrics::scores(&p, &l);
         eprintln!(
             "{}: alpha {} (chosen on valid), test R² {}",
             out.display(),
@@ -681,7 +681,8 @@ pub fn write_seed_run(
         out.display(),
         file.meta("best_epoch")
             .map_or_else(String::new, |b| format!("best epoch {b}")),
-        texcnn::metrics::scores(&p, &l).map_or("undefined".into(), |s| format!("{:.4}", s.r2))
+        texcnn_native::metrics::scores(&p, &l)
+            .map_or("undefined".into(), |s| format!("{:.4}", s.r2))
     );
     Ok(())
 }

@@ -3,13 +3,13 @@
 //! k-mer list is cut into `s` equal subsequences and each subsequence becomes the mean of its
 //! k-mer vectors. The [genes, s, dim] result goes through TExCNN's text-CNN head.
 //!
-//! k-mers are indexed as in [`texcnn::kmer`] (base 4, A=0 C=1 G=2 T=3, first base most
+//! k-mers are indexed as in [`crate::kmer`] (base 4, A=0 C=1 G=2 T=3, first base most
 //! significant, stride 1). A k-mer with any other character is unknown and, like a k-mer that
 //! Word2Vec never saw, counts as a zero vector: it still takes its place in the mean.
 
 use std::ops::Range;
 
-use texcnn::kmer::MAX_K;
+use crate::kmer::MAX_K;
 
 use crate::word2vec::Embeddings;
 
@@ -55,7 +55,7 @@ pub fn kmer_tokens(seq: &str, k: usize) -> Vec<Option<u32>> {
     let (mut code, mut valid_run) = (0u64, 0usize);
     let mut out = Vec::with_capacity(bytes.len() + 1 - k);
     for (i, &b) in bytes.iter().enumerate() {
-        match texcnn::kmer::base_code(b) {
+        match crate::kmer::base_code(b) {
             Some(c) => {
                 code = ((code << 2) | c as u64) & mask;
                 valid_run += 1;

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use texcnn::metrics::{Scores, Summary, scores, summarize};
-use texcnn::split::Part;
+use crate::metrics::{Scores, Summary, scores, summarize};
+use crate::split::Part;
 
 use crate::predictions::PredictionFile;
 

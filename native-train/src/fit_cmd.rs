@@ -12,12 +12,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::{LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
 use texcnn::head::TextCnnHeadConfig;
 use texcnn::segment::{SegmentPlan, WindowPolicy};
-use texcnn::split::Part;
 use texcnn_native::embed_cache::EmbeddingCache;
 use texcnn_native::fit::{
     BundleEmbedder, HeadRun, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
     predictor_bundle, quantiles, train_head,
 };
+use texcnn_native::split::Part;
 use texcnn_native::trainer::{TrainData, TrainerConfig};
 
 use crate::bundle_cmd::Quantize;
@@ -126,9 +126,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
     let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
     let parts = split.assign(&dataset)?;
-    let train_idx = texcnn::split::part_indices(&parts, Part::Train);
-    let valid_idx = texcnn::split::part_indices(&parts, Part::Valid);
-    let test_idx = texcnn::split::part_indices(&parts, Part::Test);
+    let train_idx = texcnn_native::split::part_indices(&parts, Part::Train);
+    let valid_idx = texcnn_native::split::part_indices(&parts, Part::Valid);
+    let test_idx = texcnn_native::split::part_indices(&parts, Part::Test);
     let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
 
     eprintln!("loading the encoder from {} ...", args.encoder.display());
@@ -290,7 +290,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                     (run.predictions[k], labels[*i])
                 })
                 .unzip();
-            texcnn::metrics::scores(&p, &l)
+            texcnn_native::metrics::scores(&p, &l)
         };
         let Some(test) = score(&test_idx, best) else {
             bail!("the test split has too few genes to score");
@@ -299,7 +299,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .filter_map(|(_, r)| score(&test_idx, r).map(|s| s.r2))
             .collect();
-        let summary = texcnn::metrics::summarize(&r2s).context("no scored run")?;
+        let summary = texcnn_native::metrics::summarize(&r2s).context("no scored run")?;
         let train_labels: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
         let on = format!(
             "test split: {} held-out genes (split seed {}), never used for training or selection",

@@ -1,14 +1,14 @@
 //! The k-mer frequency ridge regression baseline.
 //!
 //! Features: the overlapping k-mer frequencies of the whole sequence (4^k values, see
-//! [`texcnn::kmer`]), plus the data set's extra features if asked. The ridge penalty α is chosen
+//! [`crate::kmer`]), plus the data set's extra features if asked. The ridge penalty α is chosen
 //! on the validation genes only (lowest validation MSE over [`default_alpha_grid`]); the model is
 //! fitted on the training genes only. Test genes are only predicted.
 
-use texcnn::kmer::{KmerCounter, KmerError};
-use texcnn::metrics::mse;
-use texcnn::ridge::{Matrix, RidgeError, RidgeModel, RidgeProblem, default_alpha_grid};
-use texcnn::split::{Part, part_indices};
+use crate::kmer::{KmerCounter, KmerError};
+use crate::metrics::mse;
+use crate::ridge::{Matrix, RidgeError, RidgeModel, RidgeProblem, default_alpha_grid};
+use crate::split::{Part, part_indices};
 
 use crate::data::Dataset;
 use crate::predictions::Prediction;

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use texcnn::split::Part;
+use crate::split::Part;
 
 /// One prediction.
 #[derive(Debug, Clone, PartialEq)]

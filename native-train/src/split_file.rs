@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::split::{Part, SplitError, SplitFractions, dedup_sequences, split_by_gene};
 use serde::{Deserialize, Serialize};
-use texcnn::split::{Part, SplitError, SplitFractions, dedup_sequences, split_by_gene};
 
 use crate::data::Dataset;
 

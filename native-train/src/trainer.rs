@@ -11,7 +11,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use texcnn::bundle::NormStats;
 use texcnn::predict::LABEL_NORM;
-use texcnn::split::SplitMix64;
+use texcnn::rng::SplitMix64;
 
 /// Training settings.
 #[derive(Debug, Clone, PartialEq)]

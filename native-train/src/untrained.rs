@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use texcnn::bundle::Bundle;
 use texcnn::head::{NamedTensor, TextCnnHead, TextCnnHeadConfig};
 use texcnn::predict::head_part;
-use texcnn::split::SplitMix64;
+use texcnn::rng::SplitMix64;
 
 /// Head weights named and shaped as `TextCnnHead::to_tensors` gives them, drawn uniformly
 /// in ±1/√fan-in (fan-in: channels × width for a convolution, inputs for a Linear).

@@ -13,7 +13,7 @@
 //! `N`). Unknown tokens are never trained and never serve as context, but they keep their place,
 //! so a window does not reach across them to farther words.
 
-use texcnn::split::SplitMix64;
+use texcnn::rng::SplitMix64;
 
 /// Settings of a Word2Vec run.
 #[derive(Debug, Clone, PartialEq)]

@@ -180,7 +180,7 @@ fn deeplncloc_rejects_bad_settings() {
 
 #[test]
 fn deeplncloc_trains_on_a_small_table() {
-    use texcnn::split::SplitMix64;
+    use texcnn::rng::SplitMix64;
     let dir = scratch_dir("dll");
     // 40 random 120 bp genes (one with an N); the label is the GC fraction.
     let mut rng = SplitMix64::new(5);

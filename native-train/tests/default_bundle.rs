@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use texcnn::bundle::Bundle;
 use texcnn::predict::Predictor;
-use texcnn::split::Part;
 use texcnn_native::data::table::{TableOptions, load_table};
+use texcnn_native::split::Part;
 use texcnn_native::split_file::SplitFile;
 
 fn repo() -> PathBuf {
@@ -63,7 +63,7 @@ fn default_bundle_reproduces_its_cards_test_metrics() {
             label.push(example.label);
         }
     }
-    let scores = texcnn::metrics::scores(&pred, &label).unwrap();
+    let scores = texcnn_native::metrics::scores(&pred, &label).unwrap();
     assert_eq!(scores.n, split.test.len());
     let card_r2 = metric(&bundle, "R² (squared Pearson)");
     let card_r = metric(&bundle, "Pearson r");

@@ -240,7 +240,7 @@ fn into_vec<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
 mod tests {
     use super::*;
     use crate::encoder::model::{alibi_bias, alibi_slopes};
-    use crate::split::SplitMix64;
+    use crate::rng::SplitMix64;
     use burn::tensor::Bool;
     use burn::tensor::activation::{gelu as burn_gelu, softmax};
 

@@ -103,9 +103,9 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The fingerprint recorded in split files (see [`texcnn::split::dataset_fingerprint`]).
+    /// The fingerprint recorded in split files (see [`crate::split::dataset_fingerprint`]).
     pub fn fingerprint(&self) -> u64 {
-        texcnn::split::dataset_fingerprint(
+        crate::split::dataset_fingerprint(
             self.examples
                 .iter()
                 .map(|e| (e.id.as_str(), e.sequence.as_str(), e.label)),

@@ -3,7 +3,7 @@
 //! ordinary token, 10 % stay as they are. The model must predict the original token at
 //! every chosen position.
 
-pub use texcnn::split::SplitMix64;
+pub use texcnn::rng::SplitMix64;
 use texcnn::tokenizer::special;
 
 /// Share of tokens chosen for prediction.

@@ -353,7 +353,7 @@ mod tests {
     fn primal_and_dual_agree() {
         // 6 examples, 4 features (primal) versus the same data with 8 features (dual),
         // where the extra 4 features are copies scaled by 2 (standardisation makes them equal).
-        let mut g = crate::split::SplitMix64::new(5);
+        let mut g = texcnn::rng::SplitMix64::new(5);
         let rows: Vec<Vec<f64>> = (0..6)
             .map(|_| (0..4).map(|_| g.next_f64()).collect())
             .collect();
