@@ -48,6 +48,14 @@ pub struct Sequence {
 }
 
 impl Sequence {
+    /// Where the record is and what it is called, as errors name it (`record 3 ("p5")`).
+    pub fn record_ref(&self) -> RecordRef {
+        RecordRef {
+            index: self.index,
+            id: self.id.clone(),
+        }
+    }
+
     /// Length in bp.
     pub fn len(&self) -> usize {
         self.residues.len()
@@ -495,15 +503,9 @@ fn duplicate_ids(records: &[Sequence]) -> Vec<ParseWarning> {
     for record in records {
         match first_seen.get(record.id.as_str()) {
             Some(first) => warnings.push(ParseWarning::DuplicateId {
-                record: RecordRef {
-                    index: record.index,
-                    id: record.id.clone(),
-                },
+                record: record.record_ref(),
                 line: record.line,
-                first: RecordRef {
-                    index: first.index,
-                    id: first.id.clone(),
-                },
+                first: first.record_ref(),
                 first_line: first.line,
             }),
             None => {

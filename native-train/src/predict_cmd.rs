@@ -15,9 +15,8 @@ use crate::embed::Backend;
 
 #[derive(clap::Args, Debug)]
 pub struct PredictArgs {
-    /// The predictor bundle (.texcnn).
-    #[arg(long)]
-    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// FASTA file (or raw DNA; "-" for standard input).
     #[arg(long)]
     pub fasta: PathBuf,
@@ -29,6 +28,14 @@ pub struct PredictArgs {
     /// header word `tss=N` (1-based). Written to a temporary file and renamed when complete.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// The predictor bundle and how to run it (`predict`, `variants`, `ism`).
+#[derive(clap::Args, Debug)]
+pub struct ModelArgs {
+    /// The predictor bundle (.texcnn).
+    #[arg(long)]
+    pub bundle: PathBuf,
     /// Segments per encoder pass.
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
@@ -37,8 +44,15 @@ pub struct PredictArgs {
     pub device: Backend,
 }
 
+impl ModelArgs {
+    /// The bundle's predictor on the chosen device.
+    pub fn load(&self) -> anyhow::Result<Predictor> {
+        load_predictor(&self.bundle, self.device)
+    }
+}
+
 /// The predictor of the bundle file `path`, on `device`.
-pub fn load_predictor(path: &Path, device: Backend) -> anyhow::Result<Predictor> {
+fn load_predictor(path: &Path, device: Backend) -> anyhow::Result<Predictor> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let bundle = Bundle::from_bytes(&bytes)
         .with_context(|| format!("loading the bundle {}", path.display()))?;
@@ -51,7 +65,7 @@ pub fn load_predictor(path: &Path, device: Backend) -> anyhow::Result<Predictor>
 }
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
-    let predictor = load_predictor(&args.bundle, args.device)?;
+    let predictor = args.model.load()?;
     let input = crate::input::read_records(&args.fasta)?;
     let mut errors = input.errors;
 
@@ -67,7 +81,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     for record in &input.records {
-        match predictor.predict_at(&record.residues, record.tss, args.batch_size, false) {
+        match predictor.predict_at(&record.residues, record.tss, args.model.batch_size, false) {
             Ok(prediction) => {
                 write!(out, "{}", record.id)?;
                 for output in &prediction.outputs {
@@ -86,10 +100,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
                 errors += 1;
                 bar.suspend(|| {
                     eprintln!(
-                        "{}: record {} (\"{}\"), line {}: {err}",
+                        "{}: {}, line {}: {err}",
                         args.fasta.display(),
-                        record.index + 1,
-                        record.id,
+                        record.record_ref(),
                         record.line
                     )
                 });

@@ -15,14 +15,13 @@ use texcnn::sequence::Sequence;
 use texcnn::variants::{Edit, EditScores, saturation_edits};
 use texcnn_native::output::{AtomicFile, write_atomic};
 
-use crate::embed::Backend;
-use crate::predict_cmd::load_predictor;
+use crate::predict_cmd::ModelArgs;
+use crate::pretrain::plot::escape;
 
 #[derive(clap::Args, Debug)]
 pub struct VariantsArgs {
-    /// The predictor bundle (.texcnn).
-    #[arg(long)]
-    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// FASTA with the records the variants refer to (a header word `tss=N` places the TSS).
     #[arg(long)]
     pub fasta: PathBuf,
@@ -36,19 +35,12 @@ pub struct VariantsArgs {
     /// negative; empty when unknown). One row per good variant, in input order.
     #[arg(long)]
     pub out: PathBuf,
-    /// Segments per encoder pass.
-    #[arg(long, default_value_t = 8)]
-    pub batch_size: usize,
-    /// Backend to run the model on.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub device: Backend,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct IsmArgs {
-    /// The predictor bundle (.texcnn).
-    #[arg(long)]
-    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// FASTA records to mutate (each one; a header word `tss=N` places the TSS).
     #[arg(long)]
     pub fasta: PathBuf,
@@ -64,12 +56,6 @@ pub struct IsmArgs {
     /// the TSS where known), one panel per record.
     #[arg(long)]
     pub svg: Option<PathBuf>,
-    /// Segments per encoder pass.
-    #[arg(long, default_value_t = 8)]
-    pub batch_size: usize,
-    /// Backend to run the model on.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub device: Backend,
 }
 
 /// `START..END`, 1-based, inclusive, START ≤ END.
@@ -189,7 +175,7 @@ fn read_variants(path: &Path) -> anyhow::Result<(Vec<VariantRow>, usize)> {
 }
 
 pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
-    let predictor = load_predictor(&args.bundle, args.device)?;
+    let predictor = args.model.load()?;
     let input = crate::input::read_records(&args.fasta)?;
     let (rows, mut errors) = read_variants(&args.variants)?;
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -234,16 +220,15 @@ pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let edits: Vec<Edit> = row_ids.iter().map(|&r| rows[r].edit.clone()).collect();
-        let scores = match score(&predictor, record, &edits, args.batch_size, &bar) {
+        let scores = match score(&predictor, record, &edits, args.model.batch_size, &bar) {
             Ok(scores) => scores,
             Err(err) => {
                 errors += row_ids.len();
                 bar.suspend(|| {
                     eprintln!(
-                        "{}: record {} (\"{}\"): {err}; its {} variant(s) are not scored",
+                        "{}: {}: {err}; its {} variant(s) are not scored",
                         args.fasta.display(),
-                        record.index + 1,
-                        record.id,
+                        record.record_ref(),
                         row_ids.len()
                     )
                 });
@@ -305,7 +290,7 @@ struct IsmPanel {
 }
 
 pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
-    let predictor = load_predictor(&args.bundle, args.device)?;
+    let predictor = args.model.load()?;
     let input = crate::input::read_records(&args.fasta)?;
     let mut errors = input.errors;
     let names = predictor.output_names();
@@ -324,27 +309,21 @@ pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
             errors += 1;
             bar.suspend(|| {
                 eprintln!(
-                    "{}: record {} (\"{}\"): region {start}..{end} is outside its {} bp",
+                    "{}: {}: region {start}..{end} is outside its {} bp",
                     args.fasta.display(),
-                    record.index + 1,
-                    record.id,
+                    record.record_ref(),
                     record.len()
                 )
             });
             continue;
         }
         let edits = saturation_edits(&record.residues, start, end);
-        let scores = match score(&predictor, record, &edits, args.batch_size, &bar) {
+        let scores = match score(&predictor, record, &edits, args.model.batch_size, &bar) {
             Ok(scores) => scores,
             Err(err) => {
                 errors += 1;
                 bar.suspend(|| {
-                    eprintln!(
-                        "{}: record {} (\"{}\"): {err}",
-                        args.fasta.display(),
-                        record.index + 1,
-                        record.id
-                    )
+                    eprintln!("{}: {}: {err}", args.fasta.display(), record.record_ref())
                 });
                 continue;
             }
@@ -490,12 +469,6 @@ fn ism_svg(panels: &[IsmPanel], region: (usize, usize), output: &str) -> String 
     }
     svg.push_str("</svg>\n");
     svg
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -127,7 +127,8 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
+/// `text` safe inside SVG/XML text and attributes.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
