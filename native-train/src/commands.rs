@@ -34,9 +34,20 @@ pub struct DataArgs {
     /// Gene id column (default: the first of gene_id, geneName, id, gene; else line_N).
     #[arg(long)]
     pub id_column: Option<String>,
-    /// Numeric feature columns of the table, comma-separated.
+    /// Numeric feature columns of the data table itself, comma-separated (h5 files bring
+    /// their `data` features anyway).
     #[arg(long, value_delimiter = ',')]
-    pub features: Vec<String>,
+    pub data_features: Vec<String>,
+    /// Per-gene feature tables joined by gene id (TSV/CSV, the gene id first, then one column
+    /// per feature; e.g. the tables of shared/data/features), comma-separated. A missing value
+    /// is an input of its own (docs/features.md).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<PathBuf>,
+    /// Which columns of the feature tables, comma-separated: names or patterns with `*`
+    /// (`tf_*`), each optionally with `:log10` (log10(x + 0.1)) or `:raw`; default: all, with
+    /// the transform their source prescribes.
+    #[arg(long, value_delimiter = ',')]
+    pub feature_columns: Vec<texcnn_native::data::features::ColumnSelector>,
     /// For FASTA data: the label table to join by id.
     #[arg(long)]
     pub labels: Option<PathBuf>,
@@ -89,7 +100,7 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
 
 /// Loads the data set and prints what was skipped.
 pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
-    let dataset = match source_kind(&args.data) {
+    let mut dataset = match source_kind(&args.data) {
         SourceKind::H5 => load_h5(
             &args.data,
             &H5Options {
@@ -109,7 +120,7 @@ pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
                 &FastaOptions {
                     id_column: args.id_column.clone(),
                     label_column: args.label.clone(),
-                    feature_columns: args.features.clone(),
+                    feature_columns: args.data_features.clone(),
                     id_separator: args.id_separator,
                 },
             )?
@@ -120,7 +131,7 @@ pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
                 sequence_column: args.sequence_column.clone(),
                 label_column: args.label.clone(),
                 id_column: args.id_column.clone(),
-                feature_columns: args.features.clone(),
+                feature_columns: args.data_features.clone(),
             },
         )?,
     };
@@ -134,6 +145,15 @@ pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
     );
     if dataset.examples.is_empty() {
         bail!("{}: no labelled example", dataset.source);
+    }
+    if !args.features.is_empty() {
+        texcnn_native::data::features::load_into(
+            &mut dataset,
+            &args.features,
+            &args.feature_columns,
+        )?;
+    } else if !args.feature_columns.is_empty() {
+        bail!("--feature-columns chooses among the tables of --features, and none was given");
     }
     Ok(dataset)
 }
@@ -158,16 +178,31 @@ pub fn split(data: &DataArgs, seed: u64, out: &Path) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// `texcnn baseline kmer-ridge`.
+/// `texcnn baseline kmer-ridge` (`k` given) and `texcnn baseline feature-ridge` (no `k`: the
+/// per-gene features alone).
 pub fn kmer_ridge(
     data: &DataArgs,
     split_path: Option<&Path>,
     seeds: &[u64],
-    k: usize,
+    k: Option<usize>,
     use_features: bool,
     out_dir: &Path,
 ) -> anyhow::Result<ExitCode> {
     let dataset = load(data)?;
+    if use_features && dataset.feature_names.is_empty() {
+        bail!(
+            "{}: no per-gene features to use: give --features TABLE (or --data-features for columns of the data file)",
+            dataset.source
+        );
+    }
+    let model_name = match k {
+        Some(k) if use_features => format!(
+            "kmer-ridge k={k} + features ({})",
+            dataset.feature_names.len()
+        ),
+        Some(k) => format!("kmer-ridge k={k}"),
+        None => format!("feature-ridge ({} features)", dataset.feature_names.len()),
+    };
     let config = KmerRidgeConfig {
         k,
         use_features,
@@ -196,10 +231,10 @@ pub fn kmer_ridge(
         let counts = count_parts(parts.iter().flatten().copied());
         eprintln!("{}", describe_split(split));
         let run = kmer_ridge::run(&dataset, &parts, &config)
-            .with_context(|| format!("k-mer ridge on split {}", split_path.display()))?;
+            .with_context(|| format!("{model_name} on split {}", split_path.display()))?;
         let file = PredictionFile {
             meta: vec![
-                ("model".into(), format!("kmer-ridge k={k}")),
+                ("model".into(), model_name.clone()),
                 ("data".into(), dataset.source.clone()),
                 ("label".into(), dataset.label_name.clone()),
                 ("split".into(), split_path.display().to_string()),

@@ -196,11 +196,23 @@ pub struct HeadRun {
     pub predictions: Vec<f64>,
 }
 
+/// The per-gene extra inputs of a batch: [batch, width].
+pub fn extra_input(extra: &[Vec<f32>], batch: &[usize], device: &Device) -> Tensor<2> {
+    let width = batch.first().map_or(0, |&i| extra[i].len());
+    let mut values = Vec::with_capacity(batch.len() * width);
+    for &i in batch {
+        values.extend_from_slice(&extra[i]);
+    }
+    Tensor::from_data(TensorData::new(values, [batch.len(), width]), device)
+}
+
 /// Trains one head with `config.seed` (initialisation and batch order) and predicts `all`.
+/// `extra`: every gene's per-gene inputs (as wide as the head's `extra_features`), if any.
 #[allow(clippy::too_many_arguments)]
 pub fn train_head(
     head_config: &TextCnnHeadConfig,
     normalised: &[Vec<f32>],
+    extra: Option<&[Vec<f32>]>,
     segments: usize,
     data: TrainData<'_>,
     all: &[usize],
@@ -214,7 +226,10 @@ pub fn train_head(
         .init(&device.clone().autodiff())
         .map_err(|e| PredictError::HeadConfig(e.to_string()))?;
     let forward = |model: &TextCnnHead, batch: &[usize], device: &Device| {
-        model.forward(head_input(normalised, batch, segments, width, device), None)
+        model.forward(
+            head_input(normalised, batch, segments, width, device),
+            extra.map(|x| extra_input(x, batch, device)),
+        )
     };
     let (head, report) = trainer::train(head, data, config, device, forward, on_epoch)?;
     let predictions = trainer::predict(

@@ -122,6 +122,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.with_tss(args.window / 2 + 1))
         .context("segment plan")?;
     let dataset = crate::commands::load(&args.data)?;
+    if args.bundle_out.is_some() && !dataset.feature_names.is_empty() {
+        bail!(
+            "--bundle-out with per-gene features: a bundle does not carry features yet, so it could not predict; fit without --features (or --data-features) to write a bundle"
+        );
+    }
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
     let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
@@ -205,7 +210,22 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     let normalised = normalise(&embeddings, &norm);
 
     let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
+    // Per-gene features: transformed and standardised with training-gene statistics only.
+    let features = texcnn_native::data::features::encode_dataset(&dataset, &train_idx)?;
+    let features_note = features.as_ref().map(|f| {
+        let spec = &f.spec;
+        format!(
+            "{} per-gene features + {} missing-value indicators ({})",
+            spec.columns.len(),
+            spec.indicators.len(),
+            texcnn_native::data::features::describe(&args.data.features)
+        )
+    });
+    if let Some(note) = &features_note {
+        eprintln!("head inputs beside the DNA: {note}");
+    }
     let head_config = TextCnnHeadConfig::new(embedder.embedder.hidden_size())
+        .with_extra_features(features.as_ref().map_or(0, |f| f.spec.width()))
         .with_kernel_sizes(args.kernels.clone())
         .with_filters(args.filters)
         .with_dense(args.dense.clone())
@@ -221,7 +241,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         args.segment_len,
         args.stride,
         args.window
-    );
+    ) + &features_note
+        .as_ref()
+        .map_or_else(String::new, |n| format!(", with {n}"));
     let mut runs: Vec<(u64, HeadRun)> = Vec::new();
     for &seed in &args.seeds {
         let config = TrainerConfig {
@@ -235,6 +257,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         let run = train_head(
             &head_config,
             &normalised,
+            features.as_ref().map(|f| f.rows.as_slice()),
             segments,
             TrainData {
                 train: &train_idx,

@@ -1,7 +1,10 @@
 //! The k-mer frequency ridge regression baseline.
 //!
 //! Features: the overlapping k-mer frequencies of the whole sequence (4^k values, see
-//! [`crate::kmer`]), plus the data set's extra features if asked. The ridge penalty α is chosen
+//! [`crate::kmer`]), plus the data set's per-gene features if asked (encoded by a
+//! [`texcnn::features::FeatureSpec`] fitted on the training genes: transformed, standardised,
+//! missing values as 0 with indicators); with no k the features alone (the features-only
+//! baseline). The ridge penalty α is chosen
 //! on the validation genes only (lowest validation MSE over [`default_alpha_grid`]); the model is
 //! fitted on the training genes only. Test genes are only predicted.
 
@@ -16,7 +19,8 @@ use crate::predictions::Prediction;
 /// Settings of one k-mer ridge run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KmerRidgeConfig {
-    pub k: usize,
+    /// k-mer length; `None`: no k-mers, the per-gene features alone.
+    pub k: Option<usize>,
     /// α values searched on the validation split.
     pub alphas: Vec<f64>,
     /// Append the data set's extra features to the k-mer frequencies.
@@ -26,7 +30,7 @@ pub struct KmerRidgeConfig {
 impl Default for KmerRidgeConfig {
     fn default() -> Self {
         Self {
-            k: 4,
+            k: Some(4),
             alphas: default_alpha_grid(),
             use_features: false,
         }
@@ -42,6 +46,10 @@ pub enum KmerRidgeError {
     Ridge(#[from] RidgeError),
     #[error("the split has no {0} example")]
     EmptyPart(&'static str),
+    #[error(transparent)]
+    Features(#[from] crate::data::features::SpecError),
+    #[error("no input: give a k-mer length, or per-gene features (--features) to use")]
+    NoInput,
 }
 
 /// The fitted model, the validation curve and the predictions of every kept example.
@@ -54,15 +62,15 @@ pub struct KmerRidgeRun {
 }
 
 fn features_of(
-    counter: &KmerCounter,
+    counter: Option<&KmerCounter>,
     dataset: &Dataset,
     index: usize,
-    use_features: bool,
+    encoded: Option<&[Vec<f32>]>,
 ) -> Vec<f64> {
     let e = &dataset.examples[index];
-    let mut x = counter.frequencies(&e.sequence);
-    if use_features {
-        x.extend(e.features.iter().map(|v| f64::from(*v)));
+    let mut x = counter.map_or_else(Vec::new, |c| c.frequencies(&e.sequence));
+    if let Some(encoded) = encoded {
+        x.extend(encoded[index].iter().map(|v| f64::from(*v)));
     }
     x
 }
@@ -73,7 +81,7 @@ pub fn run(
     parts: &[Option<Part>],
     config: &KmerRidgeConfig,
 ) -> Result<KmerRidgeRun, KmerRidgeError> {
-    let counter = KmerCounter::new(config.k)?;
+    let counter = config.k.map(KmerCounter::new).transpose()?;
     let (train, valid) = (
         part_indices(parts, Part::Train),
         part_indices(parts, Part::Valid),
@@ -84,10 +92,18 @@ pub fn run(
     if valid.is_empty() {
         return Err(KmerRidgeError::EmptyPart("valid"));
     }
+    let encoded = if config.use_features {
+        crate::data::features::encode_dataset(dataset, &train)?.map(|e| e.rows)
+    } else {
+        None
+    };
+    if counter.is_none() && encoded.is_none() {
+        return Err(KmerRidgeError::NoInput);
+    }
     let matrix = |idx: &[usize]| -> Result<Matrix, RidgeError> {
         let rows: Vec<Vec<f64>> = idx
             .iter()
-            .map(|&i| features_of(&counter, dataset, i, config.use_features))
+            .map(|&i| features_of(counter.as_ref(), dataset, i, encoded.as_deref()))
             .collect();
         Matrix::from_rows(&rows)
     };
@@ -113,7 +129,7 @@ pub fn run(
     let mut predictions = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         if let Some(part) = part {
-            let x = features_of(&counter, dataset, i, config.use_features);
+            let x = features_of(counter.as_ref(), dataset, i, encoded.as_deref());
             predictions.push(Prediction {
                 id: dataset.examples[i].id.clone(),
                 part: *part,

@@ -142,9 +142,26 @@ enum Baseline {
         /// k-mer length.
         #[arg(long, default_value_t = 4)]
         k: usize,
-        /// Append the data set's feature columns to the k-mer frequencies.
+        /// Append the per-gene features (--features TABLE, or the data file's own) to the k-mer
+        /// frequencies.
         #[arg(long)]
         use_features: bool,
+        /// Folder for split files and predictions_seedN.tsv.
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+    /// Ridge regression on the per-gene features alone (--features TABLE; transformed,
+    /// standardised on the training genes, missing values as inputs); alpha chosen on the
+    /// validation genes. The features-only baseline beside DNA models.
+    FeatureRidge {
+        #[command(flatten)]
+        data: commands::DataArgs,
+        /// Use this split file (else one split per seed of --seeds, written to --out-dir).
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// Split seeds, e.g. 0-4 (ignored with --split).
+        #[arg(long, default_value = "0", value_parser = commands::parse_seeds)]
+        seeds: std::vec::Vec<u64>,
         /// Folder for split files and predictions_seedN.tsv.
         #[arg(long)]
         out_dir: PathBuf,
@@ -216,7 +233,23 @@ fn main() -> ExitCode {
                     use_features,
                     out_dir,
                 },
-        } => commands::kmer_ridge(&data, split.as_deref(), &seeds, k, use_features, &out_dir),
+        } => commands::kmer_ridge(
+            &data,
+            split.as_deref(),
+            &seeds,
+            Some(k),
+            use_features,
+            &out_dir,
+        ),
+        Command::Baseline {
+            baseline:
+                Baseline::FeatureRidge {
+                    data,
+                    split,
+                    seeds,
+                    out_dir,
+                },
+        } => commands::kmer_ridge(&data, split.as_deref(), &seeds, None, true, &out_dir),
         Command::Baseline {
             baseline: Baseline::OnehotCnn { data, cnn },
         } => commands::onehot_cnn(&data, &cnn),

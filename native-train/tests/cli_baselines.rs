@@ -234,3 +234,240 @@ fn deeplncloc_trains_on_a_small_table() {
     }
     assert!(dir.join("split_seed0.json").exists());
 }
+
+/// R² (squared Pearson) of the test rows of a predictions file.
+fn test_r2(path: &Path) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut p, mut l) = (Vec::new(), Vec::new());
+    for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[1] == "test" {
+            l.push(f[2].parse::<f64>().unwrap());
+            p.push(f[3].parse::<f64>().unwrap());
+        }
+    }
+    let n = p.len() as f64;
+    let (mp, ml) = (p.iter().sum::<f64>() / n, l.iter().sum::<f64>() / n);
+    let cov: f64 = p.iter().zip(&l).map(|(a, b)| (a - mp) * (b - ml)).sum();
+    let vp: f64 = p.iter().map(|a| (a - mp).powi(2)).sum();
+    let vl: f64 = l.iter().map(|b| (b - ml).powi(2)).sum();
+    cov * cov / (vp * vl)
+}
+
+/// 300 random 600 bp genes whose label is set by a per-gene feature the DNA does not carry
+/// (`hidden`), or, for the genes the feature table lacks, by that absence; a second table
+/// holds a length column (log-transformed by its name) and a malformed cell.
+fn feature_data(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use texcnn::rng::SplitMix64;
+    let mut rng = SplitMix64::new(11);
+    let mut data = String::from("gene_id\tlabel\tsequence\n");
+    let mut hidden = String::from("gene_id\thidden\n");
+    let mut lengths = String::from("gene_id\tCDSLEN\n");
+    for g in 0..300 {
+        let seq: String = (0..600)
+            .map(|_| b"ACGT"[rng.below(4) as usize] as char)
+            .collect();
+        let h = rng.next_f64() * 4.0 - 2.0;
+        let label = if g % 10 == 3 {
+            -4.0
+        } else {
+            hidden.push_str(&format!("ENSG{g:011}.3\t{h}\n"));
+            h
+        };
+        let cell = if g == 5 {
+            "n/a?".to_string()
+        } else {
+            format!("{}", 100 + g)
+        };
+        lengths.push_str(&format!("ENSG{g:011}\t{cell}\n"));
+        data.push_str(&format!("ENSG{g:011}\t{label}\t{seq}\n"));
+    }
+    let paths = (
+        dir.join("genes.tsv"),
+        dir.join("hidden.tsv"),
+        dir.join("lengths.tsv"),
+    );
+    std::fs::write(&paths.0, data).unwrap();
+    std::fs::write(&paths.1, hidden).unwrap();
+    std::fs::write(&paths.2, lengths).unwrap();
+    paths
+}
+
+#[test]
+fn per_gene_features_reach_the_ridge_baselines() {
+    let dir = scratch_dir("features-ridge");
+    let (data, hidden, lengths) = feature_data(&dir);
+    let tables = format!("{},{}", hidden.display(), lengths.display());
+    let run = |args: &[&str], out: &str| -> f64 {
+        let out_dir = dir.join(out);
+        let mut all = vec!["baseline"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data", data.to_str().unwrap(), "--seeds", "0"]);
+        all.extend_from_slice(&["--out-dir", out_dir.to_str().unwrap()]);
+        let (_, err, code) = texcnn(&all);
+        assert_eq!(code, Some(0), "{err}");
+        test_r2(&out_dir.join("predictions_seed0.tsv"))
+    };
+    let features_only = run(&["feature-ridge", "--features", &tables], "f");
+    let kmers_only = run(&["kmer-ridge", "--k", "2"], "k");
+    let both = run(
+        &[
+            "kmer-ridge",
+            "--k",
+            "2",
+            "--use-features",
+            "--features",
+            &tables,
+        ],
+        "kf",
+    );
+    // The label is the hidden feature (or its absence): only models that read it fit it.
+    assert!(features_only > 0.9, "features alone: R² {features_only}");
+    assert!(both > 0.9, "k-mers + features: R² {both}");
+    assert!(kmers_only < 0.3, "k-mers alone: R² {kmers_only}");
+    // Without the missing-value indicator a gene lacking `hidden` would be read as average.
+    let (_, err, code) = texcnn(&[
+        "baseline",
+        "feature-ridge",
+        "--data",
+        data.to_str().unwrap(),
+        "--features",
+        &tables,
+        "--feature-columns",
+        "hid*,CDSLEN:raw",
+        "--out-dir",
+        dir.join("sel").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "malformed: {}: line 7: column 2 (CDSLEN): \"n/a?\" is not a number; counted as missing",
+            lengths.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("features: 2 columns from ")
+            && err.contains(" (300 genes); of 300 examples 269 have every value, 31 some, 0 none"),
+        "{err}"
+    );
+    let pred = std::fs::read_to_string(dir.join("sel/predictions_seed0.tsv")).unwrap();
+    assert!(
+        pred.contains("# model: feature-ridge (2 features)\n"),
+        "{pred}"
+    );
+    // Errors name what is wrong.
+    let (_, err, code) = texcnn(&[
+        "baseline",
+        "feature-ridge",
+        "--data",
+        data.to_str().unwrap(),
+        "--features",
+        &tables,
+        "--feature-columns",
+        "sure_*",
+        "--out-dir",
+        dir.join("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--feature-columns \"sure_*\" matches no column of the feature tables (columns: hidden, CDSLEN)"),
+        "{err}"
+    );
+    let (_, err, code) = texcnn(&[
+        "baseline",
+        "feature-ridge",
+        "--data",
+        data.to_str().unwrap(),
+        "--out-dir",
+        dir.join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no per-gene features to use: give --features TABLE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fit_feeds_per_gene_features_to_the_head() {
+    let dir = scratch_dir("features-fit");
+    let (data, hidden, lengths) = feature_data(&dir);
+    let tables = format!("{},{}", hidden.display(), lengths.display());
+    let out_dir = dir.join("run");
+    let cache = dir.join("cache");
+    let mut args = vec![
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--features",
+        &tables,
+        "--encoder",
+        "tests/fixtures/dnabert2_golden_tiny",
+        "--quantize",
+        "f32",
+        "--window",
+        "600",
+        "--segment-len",
+        "200",
+        "--stride",
+        "100",
+        "--filters",
+        "2",
+        "--dense",
+        "16",
+        "--dropout",
+        "0",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "40",
+        "--patience",
+        "40",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ];
+    let (_, err, code) = texcnn(&args);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "head inputs beside the DNA: 2 per-gene features + 2 missing-value indicators"
+        ),
+        "{err}"
+    );
+    let pred = std::fs::read_to_string(out_dir.join("predictions_seed0.tsv")).unwrap();
+    assert!(
+        pred.contains("with 2 per-gene features + 2 missing-value indicators"),
+        "{pred}"
+    );
+    let with_features = test_r2(&out_dir.join("predictions_seed0.tsv"));
+    // The same head on the DNA alone (`--features TABLES` dropped from the arguments) cannot know
+    // the label.
+    let dna_dir = dir.join("dna");
+    let mut dna_args: Vec<&str> = args
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| !(3..=4).contains(k))
+        .map(|(_, a)| *a)
+        .collect();
+    let n = dna_args.len();
+    dna_args[n - 1] = dna_dir.to_str().unwrap();
+    let (_, err, code) = texcnn(&dna_args);
+    assert_eq!(code, Some(0), "{err}");
+    let dna_only = test_r2(&dna_dir.join("predictions_seed0.tsv"));
+    assert!(
+        with_features > 0.7,
+        "DNA + features: test R² {with_features}"
+    );
+    assert!(dna_only < 0.2, "DNA alone: test R² {dna_only}");
+    // A bundle cannot carry features yet: refused before any work, with the reason.
+    args.extend_from_slice(&["--bundle-out", "x.texcnn"]);
+    let (_, err, code) = texcnn(&args);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("a bundle does not carry features yet"),
+        "{err}"
+    );
+}

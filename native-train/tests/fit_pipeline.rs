@@ -96,6 +96,7 @@ fn a_fitted_bundle_predicts_what_training_predicted() {
     let run = train_head(
         &head_config,
         &normalised,
+        None,
         5,
         TrainData {
             train: &train,

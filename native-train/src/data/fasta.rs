@@ -111,6 +111,7 @@ pub fn load_fasta_with_labels(
         source: format!("{} + {}", fasta.display(), labels.display()),
         label_name: options.label_column.clone(),
         feature_names: options.feature_columns.clone(),
+        feature_transforms: Vec::new(),
         examples,
         report,
     })

@@ -248,6 +248,7 @@ pub fn load_h5(path: &Path, options: &H5Options) -> Result<Dataset, DataError> {
         source: path.display().to_string(),
         label_name: "label".to_string(),
         feature_names,
+        feature_transforms: Vec::new(),
         examples,
         report,
     })

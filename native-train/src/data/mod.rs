@@ -11,6 +11,7 @@
 //! with its file and line (or record index for h5), for the caller to print.
 
 pub mod fasta;
+pub mod features;
 pub mod h5;
 pub mod table;
 
@@ -98,6 +99,9 @@ pub struct Dataset {
     pub label_name: String,
     /// Names of the feature columns, in the order of [`Example::features`].
     pub feature_names: Vec<String>,
+    /// The transform of each feature column (as long as [`feature_names`](Self::feature_names)
+    /// once feature tables are joined; columns of the data file itself are used as they are).
+    pub feature_transforms: Vec<texcnn::features::Transform>,
     pub examples: Vec<Example>,
     pub report: LoadReport,
 }

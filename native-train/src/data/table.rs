@@ -278,6 +278,7 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Dataset, DataEr
         source: path.display().to_string(),
         label_name: options.label_column.clone(),
         feature_names: options.feature_columns.clone(),
+        feature_transforms: Vec::new(),
         examples,
         report,
     })
