@@ -178,16 +178,30 @@ pub fn split(data: &DataArgs, seed: u64, out: &Path) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which splits the ridge baselines run on, and where their outputs go.
+#[derive(Args, Debug, Clone)]
+pub struct RidgeRuns {
+    /// Use this split file (else one split per seed of --seeds, written to --out-dir).
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+    /// Split seeds, e.g. 0-9 or 0,3,7 (ignored with --split): ridge is deterministic, so the
+    /// runs differ by their split.
+    #[arg(long, default_value = "0", value_parser = parse_seeds)]
+    pub seeds: std::vec::Vec<u64>,
+    /// Folder for split files and predictions_seedN.tsv.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
 /// `texcnn baseline kmer-ridge` (`k` given) and `texcnn baseline feature-ridge` (no `k`: the
 /// per-gene features alone).
 pub fn kmer_ridge(
     data: &DataArgs,
-    split_path: Option<&Path>,
-    seeds: &[u64],
+    runs: &RidgeRuns,
     k: Option<usize>,
     use_features: bool,
-    out_dir: &Path,
 ) -> anyhow::Result<ExitCode> {
+    let (split_path, seeds, out_dir) = (runs.split.as_deref(), &runs.seeds, &runs.out_dir);
     let dataset = load(data)?;
     if use_features && dataset.feature_names.is_empty() {
         bail!(

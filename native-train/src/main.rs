@@ -133,12 +133,8 @@ enum Baseline {
     KmerRidge {
         #[command(flatten)]
         data: commands::DataArgs,
-        /// Use this split file (else one split per seed of --seeds, written to --out-dir).
-        #[arg(long)]
-        split: Option<PathBuf>,
-        /// Split seeds, e.g. 0-9 or 0,3,7 (ignored with --split).
-        #[arg(long, default_value = "0", value_parser = commands::parse_seeds)]
-        seeds: std::vec::Vec<u64>,
+        #[command(flatten)]
+        runs: commands::RidgeRuns,
         /// k-mer length.
         #[arg(long, default_value_t = 4)]
         k: usize,
@@ -146,9 +142,6 @@ enum Baseline {
         /// frequencies.
         #[arg(long)]
         use_features: bool,
-        /// Folder for split files and predictions_seedN.tsv.
-        #[arg(long)]
-        out_dir: PathBuf,
     },
     /// Ridge regression on the per-gene features alone (--features TABLE; transformed,
     /// standardised on the training genes, missing values as inputs); alpha chosen on the
@@ -156,15 +149,8 @@ enum Baseline {
     FeatureRidge {
         #[command(flatten)]
         data: commands::DataArgs,
-        /// Use this split file (else one split per seed of --seeds, written to --out-dir).
-        #[arg(long)]
-        split: Option<PathBuf>,
-        /// Split seeds, e.g. 0-4 (ignored with --split).
-        #[arg(long, default_value = "0", value_parser = commands::parse_seeds)]
-        seeds: std::vec::Vec<u64>,
-        /// Folder for split files and predictions_seedN.tsv.
-        #[arg(long)]
-        out_dir: PathBuf,
+        #[command(flatten)]
+        runs: commands::RidgeRuns,
     },
     /// Xpresso-style one-hot CNN trained with MSE and Adam, early stopping on the validation
     /// genes, best epoch kept; one run per training seed on one split.
@@ -227,29 +213,14 @@ fn main() -> ExitCode {
             baseline:
                 Baseline::KmerRidge {
                     data,
-                    split,
-                    seeds,
+                    runs,
                     k,
                     use_features,
-                    out_dir,
                 },
-        } => commands::kmer_ridge(
-            &data,
-            split.as_deref(),
-            &seeds,
-            Some(k),
-            use_features,
-            &out_dir,
-        ),
+        } => commands::kmer_ridge(&data, &runs, Some(k), use_features),
         Command::Baseline {
-            baseline:
-                Baseline::FeatureRidge {
-                    data,
-                    split,
-                    seeds,
-                    out_dir,
-                },
-        } => commands::kmer_ridge(&data, split.as_deref(), &seeds, None, true, &out_dir),
+            baseline: Baseline::FeatureRidge { data, runs },
+        } => commands::kmer_ridge(&data, &runs, None, true),
         Command::Baseline {
             baseline: Baseline::OnehotCnn { data, cnn },
         } => commands::onehot_cnn(&data, &cnn),

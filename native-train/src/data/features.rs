@@ -88,13 +88,9 @@ fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 fn parse_value(cell: &str) -> Result<f32, String> {
-    let t = cell.trim();
-    if t.is_empty() || ["na", "nan", "null", "none"].contains(&t.to_ascii_lowercase().as_str()) {
-        return Ok(f32::NAN);
-    }
-    match t.parse::<f32>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("\"{t}\" is not a number")),
+    match super::parse_label(cell) {
+        Ok(v) => Ok(v.map_or(f32::NAN, |v| v as f32)),
+        Err(_) => Err(format!("\"{}\" is not a number", cell.trim())),
     }
 }
 
