@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use texcnn::bundle::NormStats;
 use texcnn::features::{FeatureColumn, FeatureSpec, Transform, gene_key};
 
 use super::table::RawTable;
@@ -296,24 +297,17 @@ pub fn fit_spec(
     let mut patterns: HashMap<Vec<bool>, usize> = HashMap::new();
     let mut members: Vec<Vec<String>> = Vec::new();
     for (k, (name, &transform)) in names.iter().zip(transforms).enumerate() {
-        let values: Vec<Option<f64>> = train_rows
+        // NaN is not finite: `apply` reads it as missing.
+        let values: Vec<Option<f32>> = train_rows
             .iter()
-            .map(|row| {
-                let v = row.get(k).copied().unwrap_or(f32::NAN);
-                (!v.is_nan())
-                    .then(|| transform.apply(v))
-                    .flatten()
-                    .map(f64::from)
-            })
+            .map(|row| transform.apply(row.get(k).copied().unwrap_or(f32::NAN)))
             .collect();
-        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let present: Vec<f32> = values.iter().flatten().copied().collect();
         if present.is_empty() {
             return Err(SpecError::NeverObserved(name.clone()));
         }
-        let n = present.len() as f64;
-        let mean = present.iter().sum::<f64>() / n;
-        let var = present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-        let std = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
+        // The project's one normaliser: population SD, 1 for a constant column.
+        let stats = NormStats::fit(name, 1, present.chunks(1));
         let indicator = (present.len() < values.len()).then(|| {
             let pattern: Vec<bool> = values.iter().map(Option::is_none).collect();
             let index = *patterns.entry(pattern).or_insert_with(|| {
@@ -326,8 +320,8 @@ pub fn fit_spec(
         columns.push(FeatureColumn {
             name: name.clone(),
             transform,
-            mean: mean as f32,
-            std: std as f32,
+            mean: stats.mean[0],
+            std: stats.std[0],
             indicator,
         });
     }
