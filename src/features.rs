@@ -166,6 +166,243 @@ impl FeatureSpec {
     }
 }
 
+/// Where a bundle's feature values came from and under which terms (one per table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureSource {
+    /// The table's file name, e.g. `mrna_halflife.tsv`.
+    pub file: String,
+    /// The columns taken from it.
+    pub columns: Vec<String>,
+    /// Its licence and provenance, as its README states them.
+    pub licence: String,
+}
+
+/// The values of one stored column, one per gene of the [`FeatureStore`]. Equality compares
+/// the stored bits (a missing value, NaN, equals itself).
+#[derive(Debug, Clone)]
+pub enum ColumnValues {
+    /// Any number; NaN where the gene has no value.
+    F32(Vec<f32>),
+    /// A 0/1 column (a TF-target set): two bitsets of one bit per gene, least significant bit
+    /// first: whether the gene has a value, and whether it is 1.
+    Bits { known: Vec<u8>, ones: Vec<u8> },
+}
+
+/// One column of a [`FeatureStore`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredColumn {
+    pub name: String,
+    pub values: ColumnValues,
+}
+
+/// The raw per-gene values a bundle carries, compactly: the genes' keys ([`gene_key`]) sorted,
+/// and per column one value per gene (0/1 columns as bits).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeatureStore {
+    pub genes: Vec<String>,
+    pub columns: Vec<StoredColumn>,
+}
+
+/// A store that cannot be built or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("gene {0:?} appears twice or out of order (the genes must be sorted and unique)")]
+    GeneOrder(String),
+    #[error("column {name}: {found} bytes, expected {expected} for {genes} genes")]
+    Length {
+        name: String,
+        found: usize,
+        expected: usize,
+        genes: usize,
+    },
+    #[error("the store has columns {found:?}, the model reads {expected:?}")]
+    Columns {
+        found: Vec<String>,
+        expected: Vec<String>,
+    },
+}
+
+fn bit(bits: &[u8], i: usize) -> bool {
+    bits[i / 8] & (1 << (i % 8)) != 0
+}
+
+impl PartialEq for ColumnValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_bytes() == other.to_bytes()
+            && matches!(self, Self::Bits { .. }) == matches!(other, Self::Bits { .. })
+    }
+}
+
+impl ColumnValues {
+    /// Bytes per column for `genes` genes: 4 per value, or two bitsets.
+    pub fn byte_len(bits: bool, genes: usize) -> usize {
+        if bits {
+            2 * genes.div_ceil(8)
+        } else {
+            4 * genes
+        }
+    }
+
+    /// The value of gene `i` (`None` where missing).
+    pub fn get(&self, i: usize) -> Option<f32> {
+        match self {
+            Self::F32(v) => Some(v[i]).filter(|x| !x.is_nan()),
+            Self::Bits { known, ones } => bit(known, i).then(|| f32::from(u8::from(bit(ones, i)))),
+        }
+    }
+
+    /// The stored bytes: little-endian `f32`s, or the `known` bitset followed by `ones`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Self::Bits { known, ones } => [known.as_slice(), ones].concat(),
+        }
+    }
+
+    /// Reads [`Self::to_bytes`]'s layout for `genes` genes.
+    pub fn from_bytes(
+        name: &str,
+        bits: bool,
+        genes: usize,
+        bytes: &[u8],
+    ) -> Result<Self, StoreError> {
+        let expected = Self::byte_len(bits, genes);
+        if bytes.len() != expected {
+            return Err(StoreError::Length {
+                name: name.to_string(),
+                found: bytes.len(),
+                expected,
+                genes,
+            });
+        }
+        Ok(if bits {
+            let (known, ones) = bytes.split_at(genes.div_ceil(8));
+            Self::Bits {
+                known: known.to_vec(),
+                ones: ones.to_vec(),
+            }
+        } else {
+            Self::F32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
+        })
+    }
+
+    /// `values` (NaN = missing) as bits when every known value is 0 or 1, else as `f32`.
+    pub fn pack(values: Vec<f32>) -> Self {
+        if !values.iter().all(|&x| x.is_nan() || x == 0.0 || x == 1.0) {
+            return Self::F32(values);
+        }
+        let mut known = vec![0u8; values.len().div_ceil(8)];
+        let mut ones = known.clone();
+        for (i, &x) in values.iter().enumerate() {
+            if !x.is_nan() {
+                known[i / 8] |= 1 << (i % 8);
+                if x == 1.0 {
+                    ones[i / 8] |= 1 << (i % 8);
+                }
+            }
+        }
+        Self::Bits { known, ones }
+    }
+}
+
+impl FeatureStore {
+    /// A store of `columns` from `(gene id, raw values in column order, NaN = missing)` rows;
+    /// the ids are reduced to their [`gene_key`] and sorted.
+    pub fn from_rows(
+        columns: &[String],
+        rows: impl IntoIterator<Item = (String, Vec<f32>)>,
+    ) -> Result<Self, StoreError> {
+        let mut rows: Vec<(String, Vec<f32>)> = rows
+            .into_iter()
+            .map(|(id, v)| (gene_key(&id).to_string(), v))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(StoreError::GeneOrder(w[0].0.clone()));
+        }
+        let columns = columns
+            .iter()
+            .enumerate()
+            .map(|(k, name)| StoredColumn {
+                name: name.clone(),
+                values: ColumnValues::pack(
+                    rows.iter()
+                        .map(|(_, v)| v.get(k).copied().unwrap_or(f32::NAN))
+                        .collect(),
+                ),
+            })
+            .collect();
+        Ok(Self {
+            genes: rows.into_iter().map(|(id, _)| id).collect(),
+            columns,
+        })
+    }
+
+    /// Checks that the genes are sorted and unique and every column has one value per gene.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if let Some(w) = self.genes.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(StoreError::GeneOrder(w[1].clone()));
+        }
+        let n = self.genes.len();
+        for c in &self.columns {
+            let (bits, ok) = match &c.values {
+                ColumnValues::F32(v) => (false, v.len() == n),
+                ColumnValues::Bits { known, ones } => (
+                    true,
+                    known.len() == n.div_ceil(8) && ones.len() == n.div_ceil(8),
+                ),
+            };
+            if !ok {
+                return Err(StoreError::Length {
+                    name: c.name.clone(),
+                    found: c.values.to_bytes().len(),
+                    expected: ColumnValues::byte_len(bits, n),
+                    genes: n,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the store holds exactly the spec's columns, in its order.
+    pub fn check_columns(&self, spec: &FeatureSpec) -> Result<(), StoreError> {
+        let found: Vec<String> = self.columns.iter().map(|c| c.name.clone()).collect();
+        let expected: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+        if found != expected {
+            return Err(StoreError::Columns { found, expected });
+        }
+        Ok(())
+    }
+
+    /// The raw values of the gene a record id names (any version suffix or `|` extras are
+    /// ignored), `None` for a gene the store does not hold.
+    pub fn raw(&self, id: &str) -> Option<Vec<Option<f32>>> {
+        let i = self
+            .genes
+            .binary_search_by(|g| g.as_str().cmp(gene_key(id)))
+            .ok()?;
+        Some(self.columns.iter().map(|c| c.values.get(i)).collect())
+    }
+
+    /// Bytes of the stored values (gene keys not counted).
+    pub fn value_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| {
+                ColumnValues::byte_len(
+                    matches!(c.values, ColumnValues::Bits { .. }),
+                    self.genes.len(),
+                )
+            })
+            .sum()
+    }
+}
+
 /// The key a record or table row is looked up by: an Ensembl id without its version suffix
 /// and without `|`-separated extras (`ENSG00000001461.17|NIPAL3` → `ENSG00000001461`); other
 /// ids are kept whole up to the first `|` or whitespace.
@@ -263,5 +500,61 @@ mod tests {
             spec.validate(),
             Err(FeatureError::BadIndicator { index: 2, .. })
         ));
+    }
+
+    #[test]
+    fn a_store_packs_binary_columns_as_bits_and_looks_genes_up_by_key() {
+        let columns = vec!["hl".to_string(), "tf_A".to_string()];
+        let store = FeatureStore::from_rows(
+            &columns,
+            [
+                ("ENSG00000000003.15".to_string(), vec![0.25, 1.0]),
+                ("ENSG00000000001".to_string(), vec![f32::NAN, 0.0]),
+                ("ENSG00000000002|X".to_string(), vec![-3.5, f32::NAN]),
+            ],
+        )
+        .unwrap();
+        store.validate().unwrap();
+        assert_eq!(
+            store.genes,
+            ["ENSG00000000001", "ENSG00000000002", "ENSG00000000003"]
+        );
+        assert!(matches!(store.columns[0].values, ColumnValues::F32(_)));
+        assert_eq!(
+            store.columns[1].values,
+            ColumnValues::Bits {
+                known: vec![0b101],
+                ones: vec![0b100]
+            }
+        );
+        assert_eq!(
+            store.raw("ENSG00000000003.2|name"),
+            Some(vec![Some(0.25), Some(1.0)])
+        );
+        assert_eq!(store.raw("ENSG00000000001"), Some(vec![None, Some(0.0)]));
+        assert_eq!(store.raw("ENSG00000000002"), Some(vec![Some(-3.5), None]));
+        assert_eq!(store.raw("ENSG00000000004"), None);
+        assert_eq!(store.value_bytes(), 3 * 4 + 2);
+        for c in &store.columns {
+            let bits = matches!(c.values, ColumnValues::Bits { .. });
+            let back = ColumnValues::from_bytes(&c.name, bits, 3, &c.values.to_bytes()).unwrap();
+            assert_eq!(back, c.values);
+        }
+        assert!(matches!(
+            ColumnValues::from_bytes("hl", false, 4, &store.columns[0].values.to_bytes()),
+            Err(StoreError::Length {
+                expected: 16,
+                found: 12,
+                ..
+            })
+        ));
+        let twice = FeatureStore::from_rows(
+            &columns,
+            [
+                ("ENSG00000000001.1".to_string(), vec![1.0, 1.0]),
+                ("ENSG00000000001.2".to_string(), vec![2.0, 0.0]),
+            ],
+        );
+        assert_eq!(twice, Err(StoreError::GeneOrder("ENSG00000000001".into())));
     }
 }

@@ -12,8 +12,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::card::ordinal;
-use crate::bundle::{Bundle, BundleError, HeadKind, HeadPart, ModelCard, NormStats, StoredTensor};
+use crate::bundle::{
+    Bundle, BundleError, FeaturePart, HeadKind, HeadPart, ModelCard, NormStats, StoredTensor,
+};
 use crate::encoder::EncodeError;
+use crate::features::{FeatureError, FeatureSource, FeatureSpec, FeatureStore};
 use crate::head::{HeadWeightsError, NamedTensor, TextCnnHead, TextCnnHeadConfig};
 use crate::pipeline::{Prepared, SegmentEmbedder};
 use crate::segment::{ReadWindow, SegmentError, SegmentPlan};
@@ -47,6 +50,8 @@ pub enum PredictError {
         "this model needs {0} extra per-gene features (e.g. mRNA half-life), which this tool cannot supply yet"
     )]
     NeedsFeatures(usize),
+    #[error("per-gene features: {0}")]
+    Features(#[from] FeatureError),
     #[error("the model card lists {card} outputs but the head has {head}")]
     OutputCount { card: usize, head: usize },
     #[error("the device failed: {0}")]
@@ -84,11 +89,36 @@ pub struct SegmentEffect {
     pub delta: Vec<f32>,
 }
 
+/// What a prediction was computed from.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Inputs {
+    /// The DNA alone (the bundle's DNA-only head).
+    #[default]
+    #[serde(rename = "dna")]
+    Dna,
+    /// The DNA and the gene's per-gene features (the bundle's features head).
+    #[serde(rename = "dna+features")]
+    DnaFeatures,
+}
+
+impl Inputs {
+    /// The word in the `inputs` column: `dna` or `dna+features`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dna => "dna",
+            Self::DnaFeatures => "dna+features",
+        }
+    }
+}
+
 /// The result for one sequence.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Prediction {
     /// Which bases of the record were read and where its TSS was taken to be.
     pub read: ReadWindow,
+    /// The DNA alone, or the DNA and the gene's features.
+    #[serde(default)]
+    pub inputs: Inputs,
     /// What the user should know about the read (padding, trimming, an assumed TSS, many N).
     pub notes: Vec<String>,
     pub outputs: Vec<OutputValue>,
@@ -106,10 +136,22 @@ pub struct Predictor {
     pub head_config: TextCnnHeadConfig,
     embedding_norm: Option<NormStats>,
     label_norm: Option<NormStats>,
+    /// The per-gene features path, when the bundle has one.
+    features: Option<FeaturesPath>,
     /// Where the encoder runs.
     device: Device,
     /// Where the head runs (always the CPU).
     head_device: Device,
+}
+
+/// A bundle's per-gene features and the head that reads them beside the DNA.
+#[derive(Debug)]
+struct FeaturesPath {
+    spec: FeatureSpec,
+    store: FeatureStore,
+    sources: Vec<FeatureSource>,
+    head: TextCnnHead,
+    config: TextCnnHeadConfig,
 }
 
 fn to_named(tensors: &[StoredTensor]) -> Result<Vec<NamedTensor>, BundleError> {
@@ -141,30 +183,75 @@ pub fn head_part(config: &TextCnnHeadConfig, head: &TextCnnHead) -> Result<HeadP
     })
 }
 
+/// A bundled head, checked against the encoder's width and the card's outputs.
+fn load_head(
+    bundle: &Bundle,
+    part: &HeadPart,
+    device: &Device,
+) -> Result<(TextCnnHead, TextCnnHeadConfig), PredictError> {
+    let config: TextCnnHeadConfig = serde_json::from_value(part.config.clone())
+        .map_err(|e| PredictError::HeadConfig(e.to_string()))?;
+    if config.embedding_dim != bundle.encoder.config.hidden_size {
+        return Err(PredictError::WidthMismatch {
+            expected: config.embedding_dim,
+            found: bundle.encoder.config.hidden_size,
+        });
+    }
+    let outputs = bundle.card.outputs.len();
+    if outputs != 0 && outputs != config.outputs {
+        return Err(PredictError::OutputCount {
+            card: outputs,
+            head: config.outputs,
+        });
+    }
+    let head = TextCnnHead::from_tensors(&config, &to_named(&part.tensors)?, device)?;
+    Ok((head, config))
+}
+
+/// The features head of a bundle: it reads the spec's inputs beside the DNA and gives the
+/// DNA-only head's outputs.
+fn load_features(
+    bundle: &Bundle,
+    part: &FeaturePart,
+    dna: &TextCnnHeadConfig,
+    device: &Device,
+) -> Result<FeaturesPath, PredictError> {
+    let (head, config) = load_head(bundle, &part.head, device)?;
+    let bad = |reason: String| PredictError::Bundle(BundleError::Features(reason));
+    if config.extra_features != part.spec.width() {
+        return Err(bad(format!(
+            "the features head reads {} extra inputs but the spec gives {}",
+            config.extra_features,
+            part.spec.width()
+        )));
+    }
+    if config.outputs != dna.outputs {
+        return Err(bad(format!(
+            "the features head has {} outputs, the DNA-only head {}",
+            config.outputs, dna.outputs
+        )));
+    }
+    Ok(FeaturesPath {
+        spec: part.spec.clone(),
+        store: part.store.clone(),
+        sources: part.sources.clone(),
+        head,
+        config,
+    })
+}
+
 impl Predictor {
     /// Builds the predictor of a bundle with a head, on `device`.
     pub fn from_bundle(bundle: &Bundle, device: &Device) -> Result<Self, PredictError> {
         let head_part = bundle.head.as_ref().ok_or(BundleError::NoHead)?;
-        let head_config: TextCnnHeadConfig = serde_json::from_value(head_part.config.clone())
-            .map_err(|e| PredictError::HeadConfig(e.to_string()))?;
-        if head_config.embedding_dim != bundle.encoder.config.hidden_size {
-            return Err(PredictError::WidthMismatch {
-                expected: head_config.embedding_dim,
-                found: bundle.encoder.config.hidden_size,
-            });
-        }
-        let outputs = bundle.card.outputs.len();
-        if outputs != 0 && outputs != head_config.outputs {
-            return Err(PredictError::OutputCount {
-                card: outputs,
-                head: head_config.outputs,
-            });
-        }
         // The head is a few thousand multiply-adds per gene: it always runs on the CPU, so
         // its output is read back synchronously on every backend (WebGPU cannot).
         let head_device = Device::flex();
-        let head =
-            TextCnnHead::from_tensors(&head_config, &to_named(&head_part.tensors)?, &head_device)?;
+        let (head, head_config) = load_head(bundle, head_part, &head_device)?;
+        let features = match &bundle.features {
+            Some(part) => Some(load_features(bundle, part, &head_config, &head_device)?),
+            None => None,
+        };
         let find = |name: &str| {
             bundle
                 .normalization
@@ -195,6 +282,7 @@ impl Predictor {
             head_config,
             embedding_norm,
             label_norm,
+            features,
             device: device.clone(),
             head_device,
         })
@@ -228,11 +316,14 @@ impl Predictor {
 
     /// Head outputs in label units for several sets of segment embeddings of the same size:
     /// `embeddings` [sets, segments, hidden] (host values, row-major) → one row per set.
+    /// With `features` (the inputs [`Self::feature_inputs`] gives), the features head reads
+    /// them beside every set; without, the DNA-only head.
     fn head_values(
         &self,
         sets: usize,
         segments: usize,
         mut embeddings: Vec<f32>,
+        features: Option<&[f32]>,
     ) -> Result<Vec<Vec<f32>>, PredictError> {
         let hidden = self.head_config.embedding_dim;
         if let Some(norm) = &self.embedding_norm {
@@ -242,9 +333,30 @@ impl Predictor {
             TensorData::new(embeddings, [sets, segments, hidden]),
             &self.head_device,
         );
-        let mut out = self
-            .head
-            .forward(x, None)
+        let (head, extra) = match (features, &self.features) {
+            (Some(values), Some(path)) => {
+                let width = path.config.extra_features;
+                if values.len() != width {
+                    return Err(FeatureError::Count {
+                        given: values.len(),
+                        expected: width,
+                        first: path
+                            .spec
+                            .columns
+                            .first()
+                            .map_or_else(String::new, |c| c.name.clone()),
+                    }
+                    .into());
+                }
+                let rows: Vec<f32> = (0..sets).flat_map(|_| values.iter().copied()).collect();
+                let extra =
+                    Tensor::<2>::from_data(TensorData::new(rows, [sets, width]), &self.head_device);
+                (&path.head, Some(extra))
+            }
+            _ => (&self.head, None),
+        };
+        let mut out = head
+            .forward(x, extra)
             .try_into_data()
             .ok()
             .and_then(|d| d.try_into_vec::<f32>().ok())
@@ -260,7 +372,11 @@ impl Predictor {
 
     /// The head's outputs in label units for one sequence's segment embeddings (one host row
     /// per segment, in order).
-    pub(crate) fn head_output(&self, embeddings: &[Vec<f32>]) -> Result<Vec<f32>, PredictError> {
+    pub(crate) fn head_output(
+        &self,
+        embeddings: &[Vec<f32>],
+        features: Option<&[f32]>,
+    ) -> Result<Vec<f32>, PredictError> {
         let hidden = self.head_config.embedding_dim;
         if let Some(row) = embeddings.iter().find(|r| r.len() != hidden) {
             return Err(PredictError::WidthMismatch {
@@ -269,20 +385,83 @@ impl Predictor {
             });
         }
         let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
-        Ok(self.head_values(1, embeddings.len(), flat)?.remove(0))
+        Ok(self
+            .head_values(1, embeddings.len(), flat, features)?
+            .remove(0))
+    }
+
+    /// Whether the bundle has a per-gene features path.
+    pub fn has_features(&self) -> bool {
+        self.features.is_some()
+    }
+
+    /// The per-gene feature spec, when the bundle has a features path.
+    pub fn feature_spec(&self) -> Option<&FeatureSpec> {
+        self.features.as_ref().map(|f| &f.spec)
+    }
+
+    /// Where the bundled feature values came from (empty without a features path).
+    pub fn feature_sources(&self) -> &[FeatureSource] {
+        self.features.as_ref().map_or(&[], |f| f.sources.as_slice())
+    }
+
+    /// The features head's inputs for the gene a record id names (an Ensembl id, with or
+    /// without a version suffix or `|` extras): the bundle's values for that gene, overlaid by
+    /// the known values of `supplied` (raw values in the spec's column order, e.g. from a
+    /// user's table). `None` (predict from the DNA alone) when the bundle has no features path,
+    /// or neither the bundle nor `supplied` knows the gene.
+    pub fn feature_inputs(
+        &self,
+        id: &str,
+        supplied: Option<&[Option<f32>]>,
+    ) -> Result<Option<Vec<f32>>, PredictError> {
+        let Some(path) = &self.features else {
+            return Ok(None);
+        };
+        let stored = path.store.raw(id);
+        let raw = match (stored, supplied) {
+            (None, None) => return Ok(None),
+            (Some(raw), None) => raw,
+            (stored, Some(given)) => {
+                if given.len() != path.spec.columns.len() {
+                    return Err(FeatureError::Count {
+                        given: given.len(),
+                        expected: path.spec.columns.len(),
+                        first: path
+                            .spec
+                            .columns
+                            .first()
+                            .map_or_else(String::new, |c| c.name.clone()),
+                    }
+                    .into());
+                }
+                let mut raw = stored.unwrap_or_else(|| vec![None; given.len()]);
+                for (r, g) in raw.iter_mut().zip(given) {
+                    if g.is_some() {
+                        *r = *g;
+                    }
+                }
+                raw
+            }
+        };
+        Ok(Some(path.spec.encode(&raw)?))
     }
 
     /// Runs the head on the segment embeddings (one host row per segment, in order) and,
-    /// if `explain`, once more per left-out segment.
+    /// if `explain`, once more per left-out segment. With `features` (from
+    /// [`Self::feature_inputs`]) the features head reads them beside the DNA; without, the
+    /// DNA-only head predicts.
     pub fn finish(
         &self,
         embeddings: &[Vec<f32>],
         prepared: &Prepared,
         explain: bool,
+        features: Option<&[f32]>,
     ) -> Result<Prediction, PredictError> {
+        let features = features.filter(|_| self.features.is_some());
         let n = embeddings.len();
         let hidden = self.head_config.embedding_dim;
-        let full = self.head_output(embeddings)?;
+        let full = self.head_output(embeddings, features)?;
         let mut segments = Vec::new();
         if explain && n > 1 {
             // All leave-one-out sets in one batch: [n, n - 1, hidden].
@@ -294,7 +473,7 @@ impl Predictor {
                     }
                 }
             }
-            let without = self.head_values(n, n - 1, sets)?;
+            let without = self.head_values(n, n - 1, sets, features)?;
             for (p, w) in prepared.segments.iter().zip(without) {
                 segments.push(SegmentEffect {
                     index: p.segment.index,
@@ -323,6 +502,11 @@ impl Predictor {
             })
             .collect();
         Ok(Prediction {
+            inputs: if features.is_some() {
+                Inputs::DnaFeatures
+            } else {
+                Inputs::Dna
+            },
             notes: prepared.read.notes(),
             read: prepared.read.clone(),
             outputs,
@@ -341,7 +525,8 @@ impl Predictor {
         self.predict_at(residues, None, batch, explain)
     }
 
-    /// [`Self::predict`] for a record whose TSS is at base `tss` (1-based) when given.
+    /// [`Self::predict`] for a record whose TSS is at base `tss` (1-based) when given, from
+    /// the DNA alone.
     pub fn predict_at(
         &self,
         residues: &str,
@@ -349,8 +534,21 @@ impl Predictor {
         batch: usize,
         explain: bool,
     ) -> Result<Prediction, PredictError> {
+        self.predict_with(residues, tss, None, batch, explain)
+    }
+
+    /// [`Self::predict_at`] with the features head's inputs when given
+    /// ([`Self::feature_inputs`]).
+    pub fn predict_with(
+        &self,
+        residues: &str,
+        tss: Option<usize>,
+        features: Option<&[f32]>,
+        batch: usize,
+        explain: bool,
+    ) -> Result<Prediction, PredictError> {
         let prepared = self.prepare(residues, tss)?;
         let rows = self.embedder.embed_prepared(&prepared, batch)?;
-        self.finish(&rows, &prepared, explain)
+        self.finish(&rows, &prepared, explain, features)
     }
 }

@@ -233,7 +233,7 @@ impl Predictor {
     ) -> Result<EditScores, PredictError> {
         let reference = self.prepare(residues, tss)?;
         let ref_rows = self.embedder.embed_prepared(&reference, batch)?;
-        let ref_values = self.head_output(&ref_rows)?;
+        let ref_values = self.head_output(&ref_rows, None)?;
 
         let mut pending: Vec<Vec<u32>> = Vec::new();
         let mut plans: Vec<Result<Planned, VariantError>> = Vec::new();
@@ -279,7 +279,7 @@ impl Predictor {
                             Row::New(j) => new_rows[*j].clone(),
                         })
                         .collect();
-                    self.head_output(&set)
+                    self.head_output(&set, None)
                         .map(|alt| EditEffect {
                             delta: alt.iter().zip(&ref_values).map(|(a, r)| a - r).collect(),
                             alt,

@@ -339,7 +339,10 @@ impl WebPredictor {
             );
         }
         let encoded = now_ms();
-        let prediction = p.finish(&rows, &prepared, explain).map_err(err)?;
+        let features = p.feature_inputs(&id, None).map_err(err)?;
+        let prediction = p
+            .finish(&rows, &prepared, explain, features.as_deref())
+            .map_err(err)?;
         let finished = now_ms();
         to_js(&JsPrediction {
             id: &id,

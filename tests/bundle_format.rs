@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 use texcnn::bundle::{
-    Bundle, BundleError, EncoderPart, Encoding, HeadKind, HeadPart, LabelSpec, ModelCard,
-    NormStats, OutputSpec, StoredTensor, container,
+    Bundle, BundleError, EncoderPart, Encoding, FeaturePart, HeadKind, HeadPart, LabelSpec,
+    ModelCard, NormStats, OutputSpec, StoredTensor, container,
 };
 use texcnn::encoder::Dnabert2Config;
+use texcnn::features::{FeatureColumn, FeatureSource, FeatureSpec, FeatureStore, Transform};
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::OFFICIAL_TOKENIZER_JSON;
 
@@ -80,6 +81,45 @@ fn sample() -> Bundle {
             mean: vec![0.5],
             std: vec![1.25],
         }],
+        features: Some(features()),
+    }
+}
+
+/// A half-life column (floats) and a TF-target column (bits) for three genes.
+fn features() -> FeaturePart {
+    let column = |name: &str, indicator| FeatureColumn {
+        name: name.into(),
+        transform: Transform::Identity,
+        mean: 0.5,
+        std: 2.0,
+        indicator,
+    };
+    let names = ["hl_mean_z".to_string(), "tf_CTCF".to_string()];
+    FeaturePart {
+        spec: FeatureSpec {
+            columns: vec![column("hl_mean_z", Some(0)), column("tf_CTCF", None)],
+            indicators: vec!["missing: hl_mean_z".into()],
+        },
+        sources: vec![FeatureSource {
+            file: "mrna_halflife.tsv".into(),
+            columns: vec![names[0].clone()],
+            licence: "Apache-2.0".into(),
+        }],
+        store: FeatureStore::from_rows(
+            &names,
+            [
+                ("ENSG00000000003".into(), vec![1.5, 1.0]),
+                ("ENSG00000000005".into(), vec![f32::NAN, 0.0]),
+                ("ENSG00000000419".into(), vec![-0.25, 1.0]),
+            ],
+        )
+        .expect("sorted, unique genes"),
+        head: HeadPart {
+            kind: HeadKind::TextCnn,
+            version: 1,
+            config: json!({"filters": 4, "extra_features": 3}),
+            tensors: vec![tensor("dense.weight", vec![4, 3], Encoding::F32)],
+        },
     }
 }
 
@@ -115,6 +155,10 @@ fn round_trip_keeps_everything() {
 fn encoder_only_bundle_has_no_head() {
     let mut bundle = sample();
     bundle.head = None;
+    // A features head is an addition to a DNA-only head, never alone.
+    let err = bundle.to_bytes().expect_err("features without a DNA head");
+    assert!(matches!(err, BundleError::Features(_)), "{err}");
+    bundle.features = None;
     let back = Bundle::from_bytes(&bundle.to_bytes().expect("serialises")).expect("reads");
     assert!(back.head.is_none());
 }
@@ -204,6 +248,50 @@ fn manifest_that_is_not_json() {
     let bytes = container::write(b"{not json", &payload);
     let err = Bundle::from_bytes(&bytes).expect_err("bad manifest");
     assert!(matches!(err, BundleError::Manifest(_)), "{err}");
+}
+
+#[test]
+fn bundled_features_look_genes_up_and_damage_is_named() {
+    let back = Bundle::from_bytes(&sample_bytes()).expect("reads");
+    let store = &back.features.as_ref().expect("features").store;
+    assert_eq!(
+        store.raw("ENSG00000000419.14|DPM1"),
+        Some(vec![Some(-0.25), Some(1.0)])
+    );
+    assert_eq!(store.raw("ENSG00000000005"), Some(vec![None, Some(0.0)]));
+    assert_eq!(store.raw("ENSG00000000457"), None);
+
+    // A bundle without features reads as before, and its manifest has no "features" key.
+    let mut plain = sample();
+    plain.features = None;
+    let (manifest, _) = open(&plain.to_bytes().expect("serialises"));
+    assert!(manifest.get("features").is_none());
+
+    let damage = |edit: &dyn Fn(&mut Value)| {
+        let (mut manifest, payload) = open(&sample_bytes());
+        edit(&mut manifest["features"]);
+        Bundle::from_bytes(&reseal(&manifest, &payload)).expect_err("damaged features")
+    };
+    let err = damage(&|f| f["columns"][1]["encoding"] = json!("f16"));
+    assert!(
+        err.to_string().contains("unknown encoding \"f16\""),
+        "{err}"
+    );
+    let err = damage(&|f| f["columns"][0]["len"] = json!(8));
+    assert!(
+        err.to_string()
+            .contains("column hl_mean_z: 8 bytes, expected 12 for 3 genes"),
+        "{err}"
+    );
+    let err = damage(&|f| f["spec"]["columns"][1]["name"] = json!("tf_YY1"));
+    assert!(err.to_string().contains("tf_YY1"), "{err}");
+    let err = damage(&|f| f["spec"]["columns"][0]["std"] = json!(0.0));
+    assert!(matches!(err, BundleError::Features(_)), "{err}");
+    let err = damage(&|f| f["genes"]["len"] = json!(9999));
+    assert!(
+        matches!(&err, BundleError::SectionOutOfRange { section, .. } if section == "feature genes"),
+        "{err}"
+    );
 }
 
 #[test]

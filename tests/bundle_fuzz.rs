@@ -56,6 +56,7 @@ fn valid_bundle() -> Vec<u8> {
             tensors: vec![t("conv.weight", vec![2, 3, 4], Encoding::F32)],
         }),
         normalization: Vec::new(),
+        features: None,
     }
     .to_bytes()
     .expect("valid")

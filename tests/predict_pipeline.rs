@@ -74,6 +74,7 @@ fn build() -> (
         .unwrap(),
         head: Some(head_part(&head_config, &head).unwrap()),
         normalization: Vec::new(),
+        features: None,
     };
     (bundle.to_bytes().unwrap(), encoder, head, plan)
 }

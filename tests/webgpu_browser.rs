@@ -126,7 +126,7 @@ async fn predictor_on_webgpu_matches_the_cpu() {
         rows.extend(values.chunks(64).map(<[f32]>::to_vec));
     }
     let got = on_gpu
-        .finish(&rows, &prepared, true)
+        .finish(&rows, &prepared, true, None)
         .expect("gpu prediction");
     let diff = (got.outputs[0].value - want.outputs[0].value).abs();
     assert!(diff <= 1e-4, "prediction differs by {diff}");

@@ -209,7 +209,7 @@ function renderResults() {
   const head = $('results-table').tHead;
   head.replaceChildren();
   const tr = head.insertRow();
-  for (const h of ['id', 'read (bp of the record)', ...state.outputs.flatMap((o) => [outputHeader(o), 'percentile']), 'notes', '']) {
+  for (const h of ['id', 'read (bp of the record)', ...state.outputs.flatMap((o) => [outputHeader(o), 'percentile']), 'inputs', 'notes', '']) {
     const th = document.createElement('th');
     th.textContent = h;
     tr.append(th);
@@ -231,6 +231,13 @@ function renderResults() {
       cell.title = state.outputs[i].meaning;
       row.insertCell().textContent = o.percentile_text ?? '';
     });
+    const inputs = row.insertCell();
+    inputs.className = 'inputs';
+    inputs.textContent = r.inputs;
+    inputs.title =
+      r.inputs === 'dna+features'
+        ? "predicted from the DNA and this gene's per-gene features carried by the bundle (looked up by the record's Ensembl id)"
+        : 'predicted from the DNA alone';
     const notes = row.insertCell();
     notes.className = 'notes';
     notes.textContent = r.notes.join(' ');
@@ -244,7 +251,7 @@ function renderResults() {
     row.className = 'row-error';
     row.insertCell().textContent = e.id;
     const cell = row.insertCell();
-    cell.colSpan = 3 + 2 * state.outputs.length;
+    cell.colSpan = 4 + 2 * state.outputs.length;
     cell.textContent = e.message;
   }
 }
@@ -348,10 +355,10 @@ function csvField(v) {
 }
 
 $('export-csv').addEventListener('click', () => {
-  const header = ['id', 'length', ...state.outputs.flatMap((o) => [o.name, `${o.name}_percentile`]), 'read', 'notes'];
+  const header = ['id', 'length', ...state.outputs.flatMap((o) => [o.name, `${o.name}_percentile`]), 'inputs', 'read', 'notes'];
   const lines = [header.join(',')];
   for (const r of state.results) {
-    lines.push([r.id, r.length, ...r.outputs.flatMap((o) => [o.value, o.percentile ?? '']), r.read_text, r.notes.join(' ')].map(csvField).join(','));
+    lines.push([r.id, r.length, ...r.outputs.flatMap((o) => [o.value, o.percentile ?? '']), r.inputs, r.read_text, r.notes.join(' ')].map(csvField).join(','));
   }
   download('texcnn-predictions.csv', 'text/csv', lines.join('\n') + '\n');
 });

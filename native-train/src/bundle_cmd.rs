@@ -163,5 +163,38 @@ pub fn render(bundle: &Bundle, file_len: usize) -> String {
             stats.mean.len()
         );
     }
+    if let Some(f) = &bundle.features {
+        let (values, head) = bundle.feature_sizes();
+        let bits = f
+            .store
+            .columns
+            .iter()
+            .filter(|c| matches!(c.values, texcnn::features::ColumnValues::Bits { .. }))
+            .count();
+        let _ = writeln!(
+            out,
+            "features:    {} genes × {} columns ({} stored as bits) + {} missing-value indicators, {}; head {} tensors, {}",
+            f.store.genes.len(),
+            f.spec.columns.len(),
+            bits,
+            f.spec.indicators.len(),
+            mb(values),
+            f.head.tensors.len(),
+            mb(head)
+        );
+        let _ = writeln!(
+            out,
+            "  records named by one of these genes (Ensembl id) use them; others the DNA-only head"
+        );
+        for s in &f.sources {
+            let _ = writeln!(
+                out,
+                "  {}: {} columns; {}",
+                s.file,
+                s.columns.len(),
+                s.licence
+            );
+        }
+    }
     out
 }

@@ -265,6 +265,7 @@ pub fn predictor_bundle(
         encoder: encoder_bundle.encoder.clone(),
         head: Some(head_part(head_config, &run.head)?),
         normalization: vec![embedding_norm, label_norm],
+        features: None,
     };
     bundle.validate()?;
     Ok(bundle)

@@ -9,9 +9,12 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
-use texcnn::bundle::{LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
+use texcnn::bundle::{FeaturePart, LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
+use texcnn::features::{FeatureSource, FeatureSpec, FeatureStore};
 use texcnn::head::TextCnnHeadConfig;
+use texcnn::predict::head_part;
 use texcnn::segment::{SegmentPlan, WindowPolicy};
+use texcnn_native::data::features::FeatureTables;
 use texcnn_native::embed_cache::EmbeddingCache;
 use texcnn_native::fit::{
     BundleEmbedder, HeadRun, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
@@ -103,6 +106,72 @@ pub struct FitArgs {
     /// Name on the model card.
     #[arg(long, default_value = "texcnn-xpresso-median")]
     pub name: String,
+    /// Licence and provenance of a --features table, carried in the bundle beside its values:
+    /// FILE=TEXT with FILE the table's file name (repeat for each table), e.g.
+    /// "mrna_halflife.tsv=Apache-2.0 (Saluki, Agarwal & Kelley 2022)".
+    #[arg(long = "feature-licence")]
+    pub feature_licences: Vec<String>,
+}
+
+/// The bundle's per-gene features part: every gene of the --features tables (not only the
+/// data set's: features are not labels), the spec fitted on the training genes, the sources
+/// with their licences, and the features head.
+fn feature_part(
+    args: &FitArgs,
+    dataset: &texcnn_native::data::Dataset,
+    spec: &FeatureSpec,
+    config: &TextCnnHeadConfig,
+    run: &HeadRun,
+) -> anyhow::Result<FeaturePart> {
+    let tables = FeatureTables::read(&args.data.features, &args.data.feature_columns)?;
+    if tables.columns != dataset.feature_names {
+        bail!(
+            "the feature tables changed while fitting: columns {:?}, expected {:?}",
+            tables.columns,
+            dataset.feature_names
+        );
+    }
+    let store = FeatureStore::from_rows(
+        &tables.columns,
+        tables
+            .rows()
+            .map(|(id, row)| (id.to_string(), row.to_vec())),
+    )?;
+    let mut sources = Vec::new();
+    for path in &args.data.features {
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let columns: Vec<String> = tables
+            .columns
+            .iter()
+            .zip(&tables.sources)
+            .filter(|(_, s)| *s == path)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let licence = args
+            .feature_licences
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{file}=")))
+            .map(str::to_string);
+        if licence.is_none() {
+            eprintln!(
+                "warning: no --feature-licence {file}=TEXT: the bundle will say its licence was not given"
+            );
+        }
+        sources.push(FeatureSource {
+            file,
+            columns,
+            licence: licence.unwrap_or_else(|| "not given to texcnn fit".into()),
+        });
+    }
+    Ok(FeaturePart {
+        spec: spec.clone(),
+        sources,
+        store,
+        head: head_part(config, &run.head)?,
+    })
 }
 
 fn default_cache_dir() -> PathBuf {
@@ -122,10 +191,27 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.with_tss(args.window / 2 + 1))
         .context("segment plan")?;
     let dataset = crate::commands::load(&args.data)?;
-    if args.bundle_out.is_some() && !dataset.feature_names.is_empty() {
+    if args.bundle_out.is_some() && !args.data.data_features.is_empty() {
         bail!(
-            "--bundle-out with per-gene features: a bundle does not carry features yet, so it could not predict; fit without --features (or --data-features) to write a bundle"
+            "--bundle-out with --data-features: a bundle carries per-gene features looked up by gene id, which only --features tables give; pass the columns as a table with --features"
         );
+    }
+    // A licence for a table that is not given is a typo: said before any work.
+    let tables: Vec<String> = args
+        .data
+        .features
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for licence in &args.feature_licences {
+        match licence.split_once('=') {
+            Some((file, _)) if tables.iter().any(|t| t == file) => {}
+            Some((file, _)) => bail!(
+                "--feature-licence {file}=…: no --features table is named {file} (tables: {})",
+                tables.join(", ")
+            ),
+            None => bail!("--feature-licence {licence:?}: expected FILE=TEXT"),
+        }
     }
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
@@ -224,14 +310,16 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     if let Some(note) = &features_note {
         eprintln!("head inputs beside the DNA: {note}");
     }
-    let head_config = TextCnnHeadConfig::new(embedder.embedder.hidden_size())
-        .with_extra_features(features.as_ref().map_or(0, |f| f.spec.width()))
+    let dna_config = TextCnnHeadConfig::new(embedder.embedder.hidden_size())
         .with_kernel_sizes(args.kernels.clone())
         .with_filters(args.filters)
         .with_dense(args.dense.clone())
         .with_dropout(args.dropout);
+    let head_config = dna_config
+        .clone()
+        .with_extra_features(features.as_ref().map_or(0, |f| f.spec.width()));
     head_config.validate()?;
-    let description = format!(
+    let dna_description = format!(
         "TExCNN head (text-CNN, kernels {:?}, {} filters, dense {:?}, dropout {}) on {} segments of {} bp (stride {}, window {} bp)",
         args.kernels,
         args.filters,
@@ -241,70 +329,91 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         args.segment_len,
         args.stride,
         args.window
-    ) + &features_note
-        .as_ref()
-        .map_or_else(String::new, |n| format!(", with {n}"));
-    let mut runs: Vec<(u64, HeadRun)> = Vec::new();
-    for &seed in &args.seeds {
-        let config = TrainerConfig {
-            max_epochs: args.epochs,
-            batch_size: args.batch_size,
-            learning_rate: args.lr,
-            patience: args.patience,
-            seed,
-        };
-        let mut log = String::from(EPOCH_LOG_HEADER);
-        let run = train_head(
-            &head_config,
-            &normalised,
-            features.as_ref().map(|f| f.rows.as_slice()),
-            segments,
-            TrainData {
-                train: &train_idx,
-                valid: &valid_idx,
-                labels: &labels,
-            },
-            &all_idx,
-            &config,
-            &device,
-            |e| log_epoch(seed, &mut log, e),
-        )?;
-        write_seed_run(
-            &dataset,
-            &parts,
-            &all_idx,
-            &run.predictions,
-            [
-                ("encoder".into(), args.encoder.display().to_string()),
-                ("head".into(), description.clone()),
-            ]
-            .into_iter()
-            .chain(run_meta(
-                "texcnn",
-                &dataset,
-                (&split_path, split.seed),
+    );
+    let description = dna_description.clone()
+        + &features_note
+            .as_ref()
+            .map_or_else(String::new, |n| format!(", with {n}"));
+    // One run per training seed: predictions and logs in `out_dir`.
+    let train_seeds = |config: &TextCnnHeadConfig,
+                       extra: Option<&[Vec<f32>]>,
+                       out_dir: &std::path::Path,
+                       description: &str|
+     -> anyhow::Result<Vec<(u64, HeadRun)>> {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("creating {}", out_dir.display()))?;
+        let mut runs = Vec::new();
+        for &seed in &args.seeds {
+            let trainer = TrainerConfig {
+                max_epochs: args.epochs,
+                batch_size: args.batch_size,
+                learning_rate: args.lr,
+                patience: args.patience,
                 seed,
-                &run.report,
-                &config,
-            ))
-            .collect(),
-            &args.out_dir,
-            seed,
-            &log,
-        )?;
-        runs.push((seed, run));
-    }
+            };
+            let mut log = String::from(EPOCH_LOG_HEADER);
+            let run = train_head(
+                config,
+                &normalised,
+                extra,
+                segments,
+                TrainData {
+                    train: &train_idx,
+                    valid: &valid_idx,
+                    labels: &labels,
+                },
+                &all_idx,
+                &trainer,
+                &device,
+                |e| log_epoch(seed, &mut log, e),
+            )?;
+            write_seed_run(
+                &dataset,
+                &parts,
+                &all_idx,
+                &run.predictions,
+                [
+                    ("encoder".into(), args.encoder.display().to_string()),
+                    ("head".into(), description.to_string()),
+                ]
+                .into_iter()
+                .chain(run_meta(
+                    "texcnn",
+                    &dataset,
+                    (&split_path, split.seed),
+                    seed,
+                    &run.report,
+                    &trainer,
+                ))
+                .collect(),
+                out_dir,
+                seed,
+                &log,
+            )?;
+            runs.push((seed, run));
+        }
+        Ok(runs)
+    };
+    let runs = train_seeds(
+        &head_config,
+        features.as_ref().map(|f| f.rows.as_slice()),
+        &args.out_dir,
+        &description,
+    )?;
+    // A bundle with features also carries a DNA-only head for records of unknown genes.
+    let dna_runs = match (&args.bundle_out, &features) {
+        (Some(_), Some(_)) => {
+            let dir = args.out_dir.join("dna_only");
+            eprintln!(
+                "training the DNA-only head the bundle uses for genes without features ({})",
+                dir.display()
+            );
+            Some(train_seeds(&dna_config, None, &dir, &dna_description)?)
+        }
+        _ => None,
+    };
 
     if let Some(out) = &args.bundle_out {
-        // Model selection uses the validation loss only; the test split is reported, not used.
-        let (seed, best) = runs
-            .iter()
-            .min_by(|a, b| {
-                a.1.report
-                    .best_valid_loss
-                    .total_cmp(&b.1.report.best_valid_loss)
-            })
-            .context("no run")?;
         let score = |idx: &[usize], run: &HeadRun| {
             let (p, l): (Vec<f64>, Vec<f64>) = idx
                 .iter()
@@ -315,28 +424,100 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                 .unzip();
             texcnn_native::metrics::scores(&p, &l)
         };
-        let Some(test) = score(&test_idx, best) else {
-            bail!("the test split has too few genes to score");
-        };
-        let r2s: Vec<f64> = runs
-            .iter()
-            .filter_map(|(_, r)| score(&test_idx, r).map(|s| s.r2))
-            .collect();
-        let summary = texcnn_native::metrics::summarize(&r2s).context("no scored run")?;
-        let train_labels: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
         let on = format!(
             "test split: {} held-out genes (split seed {}), never used for training or selection",
-            test.n, split.seed
+            test_idx.len(),
+            split.seed
         );
+        // Model selection uses the validation loss only; the test split is reported, not used.
+        // Returns the chosen run and its test metrics, named with `what`.
+        let select = |runs: &[(u64, HeadRun)],
+                      what: &str|
+         -> anyhow::Result<(u64, usize, Vec<Metric>, f64)> {
+            let (k, (seed, best)) = runs
+                .iter()
+                .enumerate()
+                .min_by(|a, b| {
+                    a.1.1
+                        .report
+                        .best_valid_loss
+                        .total_cmp(&b.1.1.report.best_valid_loss)
+                })
+                .context("no run")?;
+            let Some(test) = score(&test_idx, best) else {
+                bail!("the test split has too few genes to score");
+            };
+            let r2s: Vec<f64> = runs
+                .iter()
+                .filter_map(|(_, r)| score(&test_idx, r).map(|s| s.r2))
+                .collect();
+            let summary = texcnn_native::metrics::summarize(&r2s).context("no scored run")?;
+            let metric = |name: String, value: f64| Metric {
+                name: name + what,
+                value,
+                on: on.clone(),
+            };
+            let metrics = vec![
+                metric("R² (squared Pearson)".into(), test.r2),
+                metric("Pearson r".into(), test.pearson_r),
+                metric(
+                    format!("R² min over {} training seeds", summary.n),
+                    summary.min,
+                ),
+                metric(
+                    format!("R² mean over {} training seeds", summary.n),
+                    summary.mean,
+                ),
+                metric(
+                    format!("R² max over {} training seeds", summary.n),
+                    summary.max,
+                ),
+            ];
+            eprintln!(
+                "{}: seed {seed} (lowest validation loss), test R² {:.4}, r {:.4}",
+                if what.is_empty() {
+                    "DNA head"
+                } else {
+                    what.trim_start_matches(", ")
+                },
+                test.r2,
+                test.pearson_r
+            );
+            Ok((*seed, k, metrics, test.r2))
+        };
+        let (seed, best_k, mut test_metrics, _) = select(dna_runs.as_deref().unwrap_or(&runs), "")?;
+        let best = &dna_runs.as_deref().unwrap_or(&runs)[best_k].1;
+        let mut features_part = None;
+        let mut features_seed = None;
+        if let Some(f) = &features {
+            let (fseed, k, metrics, _) = select(&runs, ", DNA + per-gene features")?;
+            test_metrics.extend(metrics);
+            features_seed = Some(fseed);
+            features_part = Some(feature_part(
+                args,
+                &dataset,
+                &f.spec,
+                &head_config,
+                &runs[k].1,
+            )?);
+        }
+        let train_labels: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
         let pretraining = encoder_pretraining(&args.encoder);
         let mut metrics = Vec::new();
         if let Some(p) = &pretraining {
             metrics.extend(p.metrics.iter().cloned());
         }
+        let paths = match &features_note {
+            Some(note) => format!(
+                " A record named by a gene the bundle knows (an Ensembl id) is predicted from the DNA and its per-gene features ({note}; head seed {} chosen by validation loss); any other record from the DNA alone (the DNA-only head).",
+                features_seed.unwrap_or_default()
+            ),
+            None => String::new(),
+        };
         let card = ModelCard {
             name: args.name.clone(),
             description: format!(
-                "Predicts {} from a {} bp promoter (TSS at bp {}: −{}…+{}). {description}; encoder {}.",
+                "Predicts {} from a {} bp promoter (TSS at bp {}: −{}…+{}). {dna_description}; encoder {}.{paths}",
                 args.label_meaning,
                 args.window,
                 args.window / 2 + 1,
@@ -375,49 +556,22 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                 meaning: "higher means more mRNA; the percentile places the prediction among the training genes' measured values".into(),
                 reference: quantiles(&train_labels, 201),
             }],
-            metrics: [
-                Metric {
-                    name: "R² (squared Pearson)".into(),
-                    value: test.r2,
-                    on: on.clone(),
-                },
-                Metric {
-                    name: "Pearson r".into(),
-                    value: test.pearson_r,
-                    on: on.clone(),
-                },
-                Metric {
-                    name: format!("R² min over {} training seeds", summary.n),
-                    value: summary.min,
-                    on: on.clone(),
-                },
-                Metric {
-                    name: format!("R² mean over {} training seeds", summary.n),
-                    value: summary.mean,
-                    on: on.clone(),
-                },
-                Metric {
-                    name: format!("R² max over {} training seeds", summary.n),
-                    value: summary.max,
-                    on,
-                },
-            ]
-            .into_iter()
-            .chain(metrics)
-            .collect(),
-            licence: "Code MIT/Apache-2.0; the DNABERT-2 tokenizer is Apache-2.0; labels from Xpresso (Agarwal & Shendure 2020) / GTEx via the data files named above; see the repository's data READMEs".into(),
+            metrics: test_metrics.into_iter().chain(metrics).collect(),
+            licence: format!(
+                "Code MIT/Apache-2.0; the DNABERT-2 tokenizer is Apache-2.0; labels from Xpresso (Agarwal & Shendure 2020) / GTEx via the data files named above; see the repository's data READMEs{}",
+                features_part.as_ref().map_or_else(String::new, |f| {
+                    let each: Vec<String> = f.sources.iter().map(|s| format!("{}: {}", s.file, s.licence)).collect();
+                    format!(". Per-gene features: {}", each.join("; "))
+                })
+            ),
             created_by: format!("texcnn {} fit", env!("CARGO_PKG_VERSION")),
         };
-        let bundle = predictor_bundle(&encoder_bundle, plan, &head_config, best, norm, card)?;
+        let mut bundle = predictor_bundle(&encoder_bundle, plan, &dna_config, best, norm, card)?;
+        bundle.features = features_part;
+        bundle.validate()?;
         let bytes = bundle.to_bytes()?;
         texcnn_native::output::write_atomic(out, &bytes)?;
-        eprintln!(
-            "{}: seed {seed} (lowest validation loss), test R² {:.4}, r {:.4}; {:.2} MB",
-            out.display(),
-            test.r2,
-            test.pearson_r,
-            bytes.len() as f64 / 1e6
-        );
+        eprintln!("{}: {:.2} MB", out.display(), bytes.len() as f64 / 1e6);
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)

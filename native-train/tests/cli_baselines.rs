@@ -392,7 +392,8 @@ fn fit_feeds_per_gene_features_to_the_head() {
     let tables = format!("{},{}", hidden.display(), lengths.display());
     let out_dir = dir.join("run");
     let cache = dir.join("cache");
-    let mut args = vec![
+    let bundle = dir.join("model.texcnn");
+    let args = vec![
         "fit",
         "--data",
         data.to_str().unwrap(),
@@ -424,6 +425,10 @@ fn fit_feeds_per_gene_features_to_the_head() {
         cache.to_str().unwrap(),
         "--out-dir",
         out_dir.to_str().unwrap(),
+        "--bundle-out",
+        bundle.to_str().unwrap(),
+        "--feature-licence",
+        "hidden.tsv=CC0 (made up by this test)",
     ];
     let (_, err, code) = texcnn(&args);
     assert_eq!(code, Some(0), "{err}");
@@ -433,37 +438,172 @@ fn fit_feeds_per_gene_features_to_the_head() {
         ),
         "{err}"
     );
+    // lengths.tsv has no --feature-licence: said, and recorded as not given.
+    assert!(
+        err.contains("warning: no --feature-licence lengths.tsv=TEXT"),
+        "{err}"
+    );
     let pred = std::fs::read_to_string(out_dir.join("predictions_seed0.tsv")).unwrap();
     assert!(
         pred.contains("with 2 per-gene features + 2 missing-value indicators"),
         "{pred}"
     );
     let with_features = test_r2(&out_dir.join("predictions_seed0.tsv"));
-    // The same head on the DNA alone (`--features TABLES` dropped from the arguments) cannot know
-    // the label.
-    let dna_dir = dir.join("dna");
-    let mut dna_args: Vec<&str> = args
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| !(3..=4).contains(k))
-        .map(|(_, a)| *a)
-        .collect();
-    let n = dna_args.len();
-    dna_args[n - 1] = dna_dir.to_str().unwrap();
-    let (_, err, code) = texcnn(&dna_args);
-    assert_eq!(code, Some(0), "{err}");
-    let dna_only = test_r2(&dna_dir.join("predictions_seed0.tsv"));
+    // The bundle's DNA-only head (the same head without the features) cannot know the label.
+    let dna_only = test_r2(&out_dir.join("dna_only/predictions_seed0.tsv"));
     assert!(
         with_features > 0.7,
         "DNA + features: test R² {with_features}"
     );
     assert!(dna_only < 0.2, "DNA alone: test R² {dna_only}");
-    // A bundle cannot carry features yet: refused before any work, with the reason.
-    args.extend_from_slice(&["--bundle-out", "x.texcnn"]);
-    let (_, err, code) = texcnn(&args);
+
+    // The bundle predicts what training predicted: with the features for records named by a
+    // gene it carries (any version suffix or |-extras), from the DNA alone for the others.
+    let trained = |path: PathBuf| -> Vec<(String, f64)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .skip(1)
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|f| f[1] == "test")
+            .map(|f| (f[0].to_string(), f[3].parse().unwrap()))
+            .collect()
+    };
+    let with = trained(out_dir.join("predictions_seed0.tsv"));
+    let without = trained(out_dir.join("dna_only/predictions_seed0.tsv"));
+    let sequences: std::collections::HashMap<String, String> = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect();
+    let predict = |fasta: &str, extra: &[&str]| -> Vec<(String, f64, String)> {
+        let (input, out) = (dir.join("in.fa"), dir.join("out.tsv"));
+        std::fs::write(&input, fasta).unwrap();
+        let mut all = vec!["predict", "--bundle", bundle.to_str().unwrap()];
+        all.extend_from_slice(&["--fasta", input.to_str().unwrap()]);
+        all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        all.extend_from_slice(extra);
+        let (_, err, code) = texcnn(&all);
+        assert_eq!(code, Some(0), "{err}");
+        let text = std::fs::read_to_string(out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("id\txpresso_median\tinputs\tread\tnotes")
+        );
+        lines
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].to_string(), f[1].parse().unwrap(), f[2].to_string())
+            })
+            .collect()
+    };
+    let named: String = with
+        .iter()
+        .enumerate()
+        .map(|(k, (id, _))| {
+            let suffix = if k % 2 == 0 { ".7|SYMBOL" } else { "" };
+            format!(">{id}{suffix}\n{}\n", sequences[id])
+        })
+        .collect();
+    let rows = predict(&named, &[]);
+    assert_eq!(rows.len(), with.len());
+    for ((id, value, inputs), (_, trained)) in rows.iter().zip(&with) {
+        assert_eq!(inputs, "dna+features", "{id}");
+        assert!((value - trained).abs() < 1e-4, "{id}: {value} vs {trained}");
+    }
+    let anonymous: String = without
+        .iter()
+        .enumerate()
+        .map(|(k, (id, _))| format!(">promoter{k}\n{}\n", sequences[id]))
+        .collect();
+    let rows = predict(&anonymous, &[]);
+    for ((id, value, inputs), (_, trained)) in rows.iter().zip(&without) {
+        assert_eq!(inputs, "dna", "{id}");
+        assert!((value - trained).abs() < 1e-4, "{id}: {value} vs {trained}");
+    }
+
+    // --features supplies a gene the bundle lacks: given a known gene's values under a new id,
+    // it predicts what that gene gets from the bundle.
+    let (g, _) = with
+        .iter()
+        .map(|(id, _)| (id.clone(), id[4..].parse::<usize>().unwrap()))
+        .find(|(_, n)| n % 10 != 3 && *n != 5)
+        .unwrap();
+    let h = std::fs::read_to_string(&hidden)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with(&g))
+        .unwrap()
+        .split('\t')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let cds = 100 + g[4..].parse::<usize>().unwrap();
+    let table = dir.join("mine.tsv");
+    std::fs::write(
+        &table,
+        format!("gene_id\thidden\tCDSLEN\nENSG99999999999\t{h}\t{cds}\n"),
+    )
+    .unwrap();
+    let fasta = format!(">{g}\n{0}\n>ENSG99999999999.1\n{0}\n", sequences[&g]);
+    let rows = predict(&fasta, &["--features", table.to_str().unwrap()]);
+    assert_eq!(rows[1].2, "dna+features");
+    assert!((rows[0].1 - rows[1].1).abs() < 1e-5, "{rows:?}");
+    let rows = predict(&fasta, &[]);
+    assert_eq!(
+        (rows[0].2.as_str(), rows[1].2.as_str()),
+        ("dna+features", "dna")
+    );
+
+    // A table with none of the model's columns is refused, naming them.
+    std::fs::write(&table, "gene_id\tother\nENSG99999999999\t1\n").unwrap();
+    let input = dir.join("in.fa");
+    let (_, err, code) = texcnn(&[
+        "predict",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--fasta",
+        input.to_str().unwrap(),
+        "--out",
+        dir.join("x.tsv").to_str().unwrap(),
+        "--features",
+        table.to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("a bundle does not carry features yet"),
+        err.contains("none of its columns is one the model reads (hidden, CDSLEN)"),
         "{err}"
+    );
+
+    // A licence for a table that is not among --features is refused before any work.
+    let mut typo = args.clone();
+    let n = typo.len();
+    typo[n - 1] = "hiden.tsv=CC0";
+    let (_, err, code) = texcnn(&typo);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no --features table is named hiden.tsv (tables: hidden.tsv, lengths.tsv)"),
+        "{err}"
+    );
+
+    // The card names both paths and the sources' licences.
+    let (out, err, code) = texcnn(&["inspect", bundle.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("R² (squared Pearson), DNA + per-gene features"),
+        "{out}"
+    );
+    assert!(
+        out.contains("hidden.tsv: CC0 (made up by this test)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lengths.tsv: not given to texcnn fit"),
+        "{out}"
     );
 }

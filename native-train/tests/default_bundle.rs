@@ -99,7 +99,7 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "id\txpresso_median\tread\tnotes");
+    assert_eq!(lines[0], "id\txpresso_median\tinputs\tread\tnotes");
     assert_eq!(lines.len(), 2, "{text}");
     let value: f64 = lines[1].split('\t').nth(1).unwrap().parse().unwrap();
     // log10(RPKM + 0.1): the training labels lie in about −1…3.
@@ -170,8 +170,16 @@ fn texcnn_predict_reads_records_around_their_tss() {
         "{stderr}"
     );
     let text = std::fs::read_to_string(&out).unwrap();
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
-    assert_eq!(rows[0], ["id", "xpresso_median", "read", "notes"]);
+    let mut rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["id", "xpresso_median", "inputs", "read", "notes"]);
+    // No record is named by a gene id: every one is predicted from the DNA alone. The
+    // column is then set aside so the indices below read id, value, read, notes.
+    for row in &mut rows[1..] {
+        assert_eq!(row[2], "dna", "{text}");
+    }
+    for row in &mut rows {
+        row.remove(2);
+    }
     assert_eq!(rows.len(), 6, "{text}");
     assert_eq!(rows[4][0], "long50k");
     assert!(

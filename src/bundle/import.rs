@@ -43,6 +43,7 @@ pub fn import_hf_folder(
         encoder,
         head: None,
         normalization: Vec::new(),
+        features: None,
     };
     bundle.validate()?;
     Ok(bundle)

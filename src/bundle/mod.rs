@@ -25,6 +25,9 @@ pub use encoder::{Codec, Precision, QuantPlan, cosine};
 pub use tensors::{Encoding, StoredTensor};
 
 use crate::encoder::{Dnabert2Config, WeightsMismatch};
+use crate::features::{
+    ColumnValues, FeatureError, FeatureSource, FeatureSpec, FeatureStore, StoreError, StoredColumn,
+};
 
 use crate::segment::{SegmentError, SegmentPlan};
 use crate::tokenizer::{Dnabert2Tokenizer, TokenizerError};
@@ -140,6 +143,9 @@ pub enum BundleError {
     /// shaped tensors, all listed).
     #[error("bundled encoder weights: {0}")]
     EncoderWeights(WeightsMismatch),
+    /// The per-gene features part is inconsistent.
+    #[error("bundled features: {0}")]
+    Features(String),
     /// The bundle has no head, and a predictor was asked for.
     #[error("the bundle is encoder-only: it has no head to predict with")]
     NoHead,
@@ -287,6 +293,38 @@ pub struct Bundle {
     pub head: Option<HeadPart>,
     /// Normalisation statistics the head was trained with.
     pub normalization: Vec<NormStats>,
+    /// Per-gene features and the head that reads them beside the DNA (`None`: DNA only).
+    pub features: Option<FeaturePart>,
+}
+
+/// The per-gene features path of a predictor bundle: the raw values of the genes it knows,
+/// how they become head inputs, and a head that reads them beside the segment embeddings
+/// (sharing the bundle's segment-embedding and label normalisation). The bundle's own `head`
+/// stays the DNA-only head, used for records whose gene the bundle does not know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeaturePart {
+    /// Transforms, training-gene statistics and missing-value indicators.
+    pub spec: FeatureSpec,
+    /// Where the values came from, with their licences.
+    pub sources: Vec<FeatureSource>,
+    /// The genes' raw values, in the spec's column order.
+    pub store: FeatureStore,
+    /// The head with `extra_features` = the spec's width.
+    pub head: HeadPart,
+}
+
+impl FeaturePart {
+    /// Checks the spec, the store's layout and that the store holds the spec's columns.
+    pub fn validate(&self) -> Result<(), BundleError> {
+        let err = |e: &dyn std::fmt::Display| BundleError::Features(e.to_string());
+        self.spec.validate().map_err(|e: FeatureError| err(&e))?;
+        self.store.validate().map_err(|e: StoreError| err(&e))?;
+        self.store
+            .check_columns(&self.spec)
+            .map_err(|e: StoreError| err(&e))?;
+        check_head(self.head.kind.as_str(), self.head.version)?;
+        check_tensors(&self.head.tensors)
+    }
 }
 
 // ---- manifest (the JSON between header and payload) ----------------------------------------
@@ -321,6 +359,26 @@ struct HeadManifest {
     tensors: Vec<TensorRef>,
 }
 
+/// A stored feature column: `"f32"` (4 bytes per gene, NaN = missing) or `"bits"` (two
+/// bitsets, known then ones).
+#[derive(Debug, Serialize, Deserialize)]
+struct FeatureColumnRef {
+    name: String,
+    encoding: String,
+    offset: u64,
+    len: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FeaturesManifest {
+    spec: FeatureSpec,
+    sources: Vec<FeatureSource>,
+    /// The gene keys, sorted, one per line (UTF-8).
+    genes: SectionRef,
+    columns: Vec<FeatureColumnRef>,
+    head: HeadManifest,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     card: ModelCard,
@@ -331,6 +389,10 @@ struct Manifest {
     head: Option<HeadManifest>,
     #[serde(default)]
     normalization: Vec<NormStats>,
+    /// Absent in bundles without per-gene features (and ignored by older readers, which then
+    /// predict from the DNA alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    features: Option<FeaturesManifest>,
 }
 
 /// The only encoder architecture of format version 1.
@@ -352,6 +414,44 @@ impl PayloadWriter {
             offset,
             len: data.len() as u64,
         }
+    }
+
+    fn head(&mut self, head: &HeadPart) -> Result<HeadManifest, BundleError> {
+        Ok(HeadManifest {
+            kind: head.kind.as_str().to_string(),
+            version: head.version,
+            config: head.config.clone(),
+            tensors: self.tensors(&head.tensors)?,
+        })
+    }
+
+    fn features(&mut self, part: &FeaturePart) -> Result<FeaturesManifest, BundleError> {
+        let genes = self.push(part.store.genes.join("\n").as_bytes());
+        let columns = part
+            .store
+            .columns
+            .iter()
+            .map(|c| {
+                let SectionRef { offset, len } = self.push(&c.values.to_bytes());
+                FeatureColumnRef {
+                    name: c.name.clone(),
+                    encoding: match c.values {
+                        ColumnValues::F32(_) => "f32",
+                        ColumnValues::Bits { .. } => "bits",
+                    }
+                    .to_string(),
+                    offset,
+                    len,
+                }
+            })
+            .collect();
+        Ok(FeaturesManifest {
+            spec: part.spec.clone(),
+            sources: part.sources.clone(),
+            genes,
+            columns,
+            head: self.head(&part.head)?,
+        })
     }
 
     fn tensors(&mut self, tensors: &[StoredTensor]) -> Result<Vec<TensorRef>, BundleError> {
@@ -446,6 +546,14 @@ impl Bundle {
         for stats in &self.normalization {
             stats.check()?;
         }
+        if let Some(features) = &self.features {
+            if self.head.is_none() {
+                return Err(BundleError::Features(
+                    "a features head needs the DNA-only head beside it".into(),
+                ));
+            }
+            features.validate()?;
+        }
         Ok(())
     }
 
@@ -459,15 +567,12 @@ impl Bundle {
             config: self.encoder.config.clone(),
             tensors: payload.tensors(&self.encoder.tensors)?,
         };
-        let head = match &self.head {
-            Some(head) => Some(HeadManifest {
-                kind: head.kind.as_str().to_string(),
-                version: head.version,
-                config: head.config.clone(),
-                tensors: payload.tensors(&head.tensors)?,
-            }),
-            None => None,
-        };
+        let head = self.head.as_ref().map(|h| payload.head(h)).transpose()?;
+        let features = self
+            .features
+            .as_ref()
+            .map(|f| payload.features(f))
+            .transpose()?;
         let manifest = Manifest {
             card: self.card.clone(),
             segment_plan: self.segment_plan,
@@ -475,6 +580,7 @@ impl Bundle {
             encoder,
             head,
             normalization: self.normalization.clone(),
+            features,
         };
         let manifest =
             serde_json::to_vec(&manifest).map_err(|err| BundleError::Manifest(err.to_string()))?;
@@ -504,18 +610,11 @@ impl Bundle {
             config: manifest.encoder.config,
             tensors: read_tensors(payload, manifest.encoder.tensors)?,
         };
-        let head = match manifest.head {
-            Some(head) => {
-                let kind = check_head(&head.kind, head.version)?;
-                Some(HeadPart {
-                    kind,
-                    version: head.version,
-                    config: head.config,
-                    tensors: read_tensors(payload, head.tensors)?,
-                })
-            }
-            None => None,
-        };
+        let head = manifest.head.map(|h| read_head(payload, h)).transpose()?;
+        let features = manifest
+            .features
+            .map(|f| read_features(payload, f))
+            .transpose()?;
         let bundle = Self {
             card: manifest.card,
             segment_plan: manifest.segment_plan,
@@ -523,6 +622,7 @@ impl Bundle {
             encoder,
             head,
             normalization: manifest.normalization,
+            features,
         };
         bundle.validate()?;
         Ok(bundle)
@@ -537,6 +637,16 @@ impl Bundle {
         self.encoder.load(device)
     }
 
+    /// Bytes of the per-gene features part: (values and gene keys, head weights).
+    pub fn feature_sizes(&self) -> (usize, usize) {
+        self.features.as_ref().map_or((0, 0), |f| {
+            (
+                f.store.value_bytes() + f.store.genes.iter().map(|g| g.len() + 1).sum::<usize>(),
+                f.head.tensors.iter().map(|t| t.bytes.len()).sum(),
+            )
+        })
+    }
+
     /// Bytes of the bundle's parts: (tokenizer, encoder weights, head weights).
     pub fn part_sizes(&self) -> (usize, usize, usize) {
         (
@@ -547,6 +657,55 @@ impl Bundle {
                 .map_or(0, |h| h.tensors.iter().map(|t| t.bytes.len()).sum()),
         )
     }
+}
+
+fn read_head(payload: &[u8], head: HeadManifest) -> Result<HeadPart, BundleError> {
+    Ok(HeadPart {
+        kind: check_head(&head.kind, head.version)?,
+        version: head.version,
+        config: head.config,
+        tensors: read_tensors(payload, head.tensors)?,
+    })
+}
+
+fn read_features(payload: &[u8], f: FeaturesManifest) -> Result<FeaturePart, BundleError> {
+    let genes = section(payload, "feature genes", f.genes.offset, f.genes.len)?;
+    let genes = std::str::from_utf8(genes)
+        .map_err(|_| BundleError::Features("the gene list is not UTF-8".into()))?;
+    let genes: Vec<String> = if genes.is_empty() {
+        Vec::new()
+    } else {
+        genes.split('\n').map(str::to_string).collect()
+    };
+    let columns = f
+        .columns
+        .into_iter()
+        .map(|c| {
+            let bits = match c.encoding.as_str() {
+                "f32" => false,
+                "bits" => true,
+                other => {
+                    return Err(BundleError::Features(format!(
+                        "column {}: unknown encoding {other:?} (f32 or bits)",
+                        c.name
+                    )));
+                }
+            };
+            let bytes = section(payload, &c.name, c.offset, c.len)?;
+            let values = ColumnValues::from_bytes(&c.name, bits, genes.len(), bytes)
+                .map_err(|e| BundleError::Features(e.to_string()))?;
+            Ok(StoredColumn {
+                name: c.name,
+                values,
+            })
+        })
+        .collect::<Result<Vec<_>, BundleError>>()?;
+    Ok(FeaturePart {
+        spec: f.spec,
+        sources: f.sources,
+        store: FeatureStore { genes, columns },
+        head: read_head(payload, f.head)?,
+    })
 }
 
 fn check_head(kind: &str, version: u32) -> Result<HeadKind, BundleError> {

@@ -85,7 +85,7 @@ function nativePredict(bundleFile, records) {
   });
   const [header, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
   const columns = header.split('\t');
-  assert(columns.length === 4 && columns[2] === 'read' && columns[3] === 'notes', `expected id, one output, read, notes: ${header}`);
+  assert(columns.length === 5 && columns[2] === 'inputs' && columns[3] === 'read' && columns[4] === 'notes', `expected id, one output, inputs, read, notes: ${header}`);
   return Object.fromEntries(rows.map((r) => r.split('\t')).map(([id, v]) => [id, Number(v)]));
 }
 
@@ -282,7 +282,7 @@ async function main() {
   await check('exports_csv_and_json', async () => {
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csvText = readFileSync(await csv.path(), 'utf8').trim().split('\n');
-    assert(/^id,length,[^,]+,[^,]+_percentile,read,notes$/.test(csvText[0]), `CSV header: ${csvText[0]}`);
+    assert(/^id,length,[^,]+,[^,]+_percentile,inputs,read,notes$/.test(csvText[0]), `CSV header: ${csvText[0]}`);
     assert(csvText.length === 1 + goodRecords.length, `CSV rows: ${csvText.length}`);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
     const data = JSON.parse(readFileSync(await json.path(), 'utf8'));

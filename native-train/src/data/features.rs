@@ -232,6 +232,16 @@ impl FeatureTables {
             .unwrap_or_else(|| vec![f32::NAN; self.columns.len()])
     }
 
+    /// The raw values of a gene the tables have (NaN where missing); `None` for another.
+    pub fn known_row(&self, id: &str) -> Option<&[f32]> {
+        self.by_gene.get(gene_key(id)).map(Vec::as_slice)
+    }
+
+    /// Every gene's key and raw values (NaN where missing), in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, &[f32])> {
+        self.by_gene.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
     /// Genes with at least one value.
     pub fn genes(&self) -> usize {
         self.by_gene.len()
