@@ -17,7 +17,7 @@
 //! edit's change in length, one that covers or follows it does not.
 
 use crate::pipeline::Prepared;
-use crate::predict::{PredictError, Predictor};
+use crate::predict::{Inputs, PredictError, Predictor};
 use crate::segment::{ReadWindow, TssSource};
 
 /// Longest insertion or deletion scored, in bp (the change in length of one edit).
@@ -189,6 +189,8 @@ pub struct EditScores {
     pub reference: Vec<f32>,
     /// Which bases of the unedited record were read.
     pub read: ReadWindow,
+    /// Which head scored the reference and the edits.
+    pub inputs: Inputs,
     pub effects: Vec<Result<EditEffect, VariantError>>,
 }
 
@@ -216,25 +218,29 @@ fn edited_tss(read: &ReadWindow, given: Option<usize>, edit: &Edit) -> Option<us
     }
 }
 
+/// Edits of one record, prepared: the reference's segments and, per edit, which segments
+/// are reused and which must be embedded ([`EditPlan::pending`]). The caller embeds the
+/// reference's tokens and the pending ones its own way (synchronously natively, in batches
+/// read back asynchronously in the browser) and hands the rows to [`Predictor::finish_edits`].
+pub struct EditPlan {
+    /// The unedited record, windowed, cut and tokenized.
+    pub reference: Prepared,
+    /// The token ids of every segment to embed for the edits, in order.
+    pub pending: Vec<Vec<u32>>,
+    plans: Vec<Result<Planned, VariantError>>,
+}
+
 impl Predictor {
-    /// Scores `edits` of one record (`tss`: base of its TSS, 1-based, when the record gives
-    /// it): the reference prediction and, per edit, the edited record's prediction and the
-    /// difference, re-embedding only the segments an edit changes, `batch` per encoder pass.
-    /// `progress(done, total)` follows the encoder passes. An edit that cannot be scored
-    /// (e.g. a reference allele that does not match) is an error in its place; an error of
-    /// the reference itself fails the whole call.
-    pub fn score_edits(
+    /// Prepares `edits` of one record (`tss`: base of its TSS, 1-based, when the record gives
+    /// it). An edit that cannot be scored (e.g. a reference allele that does not match) is an
+    /// error in its place; an error of the reference itself fails the whole call.
+    pub fn plan_edits(
         &self,
         residues: &str,
         tss: Option<usize>,
         edits: &[Edit],
-        batch: usize,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<EditScores, PredictError> {
+    ) -> Result<EditPlan, PredictError> {
         let reference = self.prepare(residues, tss)?;
-        let ref_rows = self.embedder.embed_prepared(&reference, batch)?;
-        let ref_values = self.head_output(&ref_rows, None)?;
-
         let mut pending: Vec<Vec<u32>> = Vec::new();
         let mut plans: Vec<Result<Planned, VariantError>> = Vec::new();
         for edit in edits {
@@ -259,15 +265,35 @@ impl Predictor {
             })();
             plans.push(planned);
         }
+        Ok(EditPlan {
+            reference,
+            pending,
+            plans,
+        })
+    }
 
-        let total = pending.len();
-        progress(0, total);
-        let new_rows = self
-            .embedder
-            .embed_tokens(&pending, batch, |done| progress(done, total))?;
-
-        let mut effects = Vec::with_capacity(edits.len());
-        for planned in plans {
+    /// The scores of a plan from the reference's segment embeddings (`ref_rows`, one per
+    /// segment) and the pending segments' (`new_rows`, in [`EditPlan::pending`] order). With
+    /// `features` (from [`Predictor::feature_inputs`]) the features head scores every
+    /// sequence; without, the DNA-only head.
+    pub fn finish_edits(
+        &self,
+        plan: EditPlan,
+        ref_rows: &[Vec<f32>],
+        new_rows: &[Vec<f32>],
+        features: Option<&[f32]>,
+    ) -> Result<EditScores, PredictError> {
+        if new_rows.len() != plan.pending.len() {
+            return Err(PredictError::Device(format!(
+                "{} embedded segments for {} pending ones",
+                new_rows.len(),
+                plan.pending.len()
+            )));
+        }
+        let features = features.filter(|_| self.has_features());
+        let ref_values = self.head_output(ref_rows, features)?;
+        let mut effects = Vec::with_capacity(plan.plans.len());
+        for planned in plan.plans {
             let effect = match planned {
                 Err(err) => Err(err),
                 Ok(Planned { rows, tss_relative }) => {
@@ -279,7 +305,7 @@ impl Predictor {
                             Row::New(j) => new_rows[*j].clone(),
                         })
                         .collect();
-                    self.head_output(&set, None)
+                    self.head_output(&set, features)
                         .map(|alt| EditEffect {
                             delta: alt.iter().zip(&ref_values).map(|(a, r)| a - r).collect(),
                             alt,
@@ -293,9 +319,38 @@ impl Predictor {
         }
         Ok(EditScores {
             reference: ref_values,
-            read: reference.read,
+            read: plan.reference.read,
+            inputs: if features.is_some() {
+                Inputs::DnaFeatures
+            } else {
+                Inputs::Dna
+            },
             effects,
         })
+    }
+
+    /// Scores `edits` of one record synchronously (native code): the reference prediction
+    /// and, per edit, the edited record's prediction and the difference, re-embedding only
+    /// the segments an edit changes, `batch` per encoder pass. `progress(done, total)` follows
+    /// the encoder passes over the changed segments. `features` as in
+    /// [`Self::finish_edits`].
+    pub fn score_edits(
+        &self,
+        residues: &str,
+        tss: Option<usize>,
+        edits: &[Edit],
+        features: Option<&[f32]>,
+        batch: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<EditScores, PredictError> {
+        let plan = self.plan_edits(residues, tss, edits)?;
+        let ref_rows = self.embedder.embed_prepared(&plan.reference, batch)?;
+        let total = plan.pending.len();
+        progress(0, total);
+        let new_rows = self
+            .embedder
+            .embed_tokens(&plan.pending, batch, |done| progress(done, total))?;
+        self.finish_edits(plan, &ref_rows, &new_rows, features)
     }
 }
 

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::bundle::Bundle;
 use crate::predict::{PredictError, Prediction, Predictor};
 use crate::sequence::{ParseError, ParseOptions, ParseWarning, parse_text_with};
+use crate::variants::{Edit, saturation_edits};
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
@@ -165,6 +166,58 @@ struct JsCancelled {
     message: String,
 }
 
+fn cancelled_result() -> Result<JsValue, JsError> {
+    to_js(&JsCancelled {
+        cancelled: true,
+        message: PredictError::Cancelled.to_string(),
+    })
+}
+
+/// One edit as the page gives it.
+#[derive(serde::Deserialize)]
+struct JsEditIn {
+    pos: usize,
+    #[serde(rename = "ref")]
+    reference: String,
+    #[serde(rename = "alt")]
+    alternative: String,
+}
+
+/// One edit's score (or why it has none).
+#[derive(Serialize)]
+struct JsEditOut {
+    pos: usize,
+    #[serde(rename = "ref")]
+    reference: String,
+    #[serde(rename = "alt")]
+    alternative: String,
+    alt_values: Option<Vec<f32>>,
+    delta: Option<Vec<f32>>,
+    tss_relative: Option<i64>,
+    reembedded: Option<usize>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsEditScores {
+    reference: Vec<f32>,
+    read_text: String,
+    inputs: &'static str,
+    effects: Vec<JsEditOut>,
+}
+
+/// The edits of saturation mutagenesis over bases `start..=end` (1-based) of `residues`: every
+/// position and each of the three other bases, `[{pos, ref, alt}]` (N positions skipped), as
+/// `texcnn ism` makes them.
+#[wasm_bindgen]
+pub fn ism_edits(residues: &str, start: usize, end: usize) -> Result<JsValue, JsError> {
+    let list: Vec<serde_json::Value> = saturation_edits(residues, start, end)
+        .into_iter()
+        .map(|e| serde_json::json!({"pos": e.pos, "ref": e.reference, "alt": e.alternative}))
+        .collect();
+    to_js(&list)
+}
+
 /// Lets the worker's event loop run (so a `cancel` message can arrive): a macrotask yield.
 async fn yield_to_event_loop() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -306,38 +359,10 @@ impl WebPredictor {
         let p = &self.predictor;
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
         let prepared = p.prepare(&residues, tss.map(|t| t as usize)).map_err(err)?;
-        let total = prepared.segments.len();
-        let embedder = &p.embedder;
         let ids = prepared.token_ids();
-        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(total);
-        // Small batches keep progress and cancellation responsive.
-        let batch = if self.backend == "webgpu" { 4 } else { 2 };
-        let _ = on_progress.call2(
-            &JsValue::NULL,
-            &JsValue::from(0),
-            &JsValue::from(total as u32),
-        );
-        for embedded in embedder.batches(&ids, batch) {
-            yield_to_event_loop().await;
-            if cancelled() {
-                return to_js(&JsCancelled {
-                    cancelled: true,
-                    message: PredictError::Cancelled.to_string(),
-                });
-            }
-            // WebGPU cannot be read synchronously: the batch is awaited, then split in rows.
-            let data = embedded
-                .map_err(err)?
-                .into_data_async()
-                .await
-                .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
-            rows.extend(embedder.rows(data).map_err(err)?);
-            let _ = on_progress.call2(
-                &JsValue::NULL,
-                &JsValue::from(rows.len() as u32),
-                &JsValue::from(total as u32),
-            );
-        }
+        let Some(rows) = self.embed(&id, &ids, 0, ids.len(), &on_progress).await? else {
+            return cancelled_result();
+        };
         let encoded = now_ms();
         let features = p.feature_inputs(&id, None).map_err(err)?;
         let prediction = p
@@ -355,6 +380,135 @@ impl WebPredictor {
                 head_ms: finished - encoded,
             },
         })
+    }
+
+    /// Scores edits of one record (`edits`: `[{pos, ref, alt}]`, VCF-like, 1-based), as
+    /// `texcnn variants` does, re-embedding only the segments an edit changes:
+    /// `{reference: [per output], read_text, inputs, effects: [{pos, ref, alt, alt_values,
+    /// delta, tss_relative, reembedded} | {pos, ref, alt, error}]}`. `on_progress(done,
+    /// total)` follows the segments embedded (the reference's, then the changed ones);
+    /// cancellation as in `predict`. A record named by a gene the bundle has features for is
+    /// scored with them, as in `predict`.
+    pub async fn score_edits(
+        &self,
+        id: String,
+        residues: String,
+        tss: Option<u32>,
+        edits: JsValue,
+        on_progress: js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        let p = &self.predictor;
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let given: Vec<JsEditIn> = serde_wasm_bindgen::from_value(edits)
+            .map_err(|e| JsError::new(&format!("edits: {e}")))?;
+        // An edit that does not parse is an error in its place, like a reference mismatch.
+        let parsed: Vec<Result<Edit, String>> = given
+            .iter()
+            .map(|e| Edit::new(e.pos, &e.reference, &e.alternative).map_err(|x| x.to_string()))
+            .collect();
+        let good: Vec<Edit> = parsed
+            .iter()
+            .filter_map(|e| e.as_ref().ok().cloned())
+            .collect();
+        let plan = p
+            .plan_edits(&residues, tss.map(|t| t as usize), &good)
+            .map_err(err)?;
+        let ref_ids = plan.reference.token_ids();
+        let total = ref_ids.len() + plan.pending.len();
+        let Some(ref_rows) = self.embed(&id, &ref_ids, 0, total, &on_progress).await? else {
+            return cancelled_result();
+        };
+        let Some(new_rows) = self
+            .embed(&id, &plan.pending, ref_ids.len(), total, &on_progress)
+            .await?
+        else {
+            return cancelled_result();
+        };
+        let features = p.feature_inputs(&id, None).map_err(err)?;
+        let scores = p
+            .finish_edits(plan, &ref_rows, &new_rows, features.as_deref())
+            .map_err(err)?;
+        let mut scored = scores.effects.into_iter();
+        let effects: Vec<JsEditOut> = given
+            .into_iter()
+            .zip(parsed)
+            .map(|(e, p)| {
+                let result = p.and_then(|_| {
+                    scored.next().map_or_else(
+                        || Err("not scored".to_string()),
+                        |r| r.map_err(|x| x.to_string()),
+                    )
+                });
+                match result {
+                    Ok(effect) => JsEditOut {
+                        pos: e.pos,
+                        reference: e.reference,
+                        alternative: e.alternative,
+                        alt_values: Some(effect.alt),
+                        delta: Some(effect.delta),
+                        tss_relative: effect.tss_relative,
+                        reembedded: Some(effect.reembedded),
+                        error: None,
+                    },
+                    Err(message) => JsEditOut {
+                        pos: e.pos,
+                        reference: e.reference,
+                        alternative: e.alternative,
+                        alt_values: None,
+                        delta: None,
+                        tss_relative: None,
+                        reembedded: None,
+                        error: Some(message),
+                    },
+                }
+            })
+            .collect();
+        to_js(&JsEditScores {
+            reference: scores.reference,
+            read_text: scores.read.describe(),
+            inputs: scores.inputs.as_str(),
+            effects,
+        })
+    }
+
+    /// The segment embeddings of `ids`, in small batches read back asynchronously (WebGPU
+    /// cannot be read synchronously), calling `on_progress(offset + done, total)` after each;
+    /// `None` when cancelled.
+    async fn embed(
+        &self,
+        id: &str,
+        ids: &[Vec<u32>],
+        offset: usize,
+        total: usize,
+        on_progress: &js_sys::Function,
+    ) -> Result<Option<Vec<Vec<f32>>>, JsError> {
+        let embedder = &self.predictor.embedder;
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let mut rows: Vec<Vec<f32>> = Vec::with_capacity(ids.len());
+        // Small batches keep progress and cancellation responsive.
+        let batch = if self.backend == "webgpu" { 4 } else { 2 };
+        let report = |done: usize| {
+            let _ = on_progress.call2(
+                &JsValue::NULL,
+                &JsValue::from((offset + done) as u32),
+                &JsValue::from(total as u32),
+            );
+        };
+        report(0);
+        for embedded in embedder.batches(ids, batch) {
+            yield_to_event_loop().await;
+            if cancelled() {
+                return Ok(None);
+            }
+            let data = embedded
+                .map_err(err)?
+                .into_data_async()
+                .await
+                .map_err(|e| JsError::new(&format!("{id}: reading embeddings: {e:?}")))?;
+            rows.extend(embedder.rows(data).map_err(err)?);
+            report(rows.len());
+        }
+        Ok(Some(rows))
     }
 
     /// The BPE tokens of bases `start..end` of the window placed on `residues` (around base

@@ -6,6 +6,8 @@
 //               {type: 'predict', text, tss?, seq}
 //               {type: 'cancel'}
 //               {type: 'tokens', residues, tss?, start, end}
+//               {type: 'ism-edits', seq, residues, start, end}  (saturation edits of bases start..end)
+//               {type: 'score', seq, id, residues, tss?, edits: [{pos, ref, alt}]}
 // Messages out: {type: 'load-progress', loaded, total}
 //               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
 //               {type: 'parsed', seq, records, errors, warnings}
@@ -15,9 +17,12 @@
 // Records are told apart by `index`, their position in the input (two may share an id).
 //               {type: 'done', seq, cancelled, seconds}
 //               {type: 'tokens', tokens, start, end}
-//               {type: 'error', message}
+//               {type: 'ism-edits', seq, edits}
+//               {type: 'score-progress', seq, done, total}
+//               {type: 'scores', seq, result: {reference, read_text, inputs, effects} | {cancelled}}
+//               {type: 'error', message, seq?}
 
-import init, { parse_input, cancel, cancelled, clear_cancel, WebPredictor } from './pkg/texcnn.js';
+import init, { parse_input, cancel, cancelled, clear_cancel, ism_edits, WebPredictor } from './pkg/texcnn.js';
 
 // Bump when the cache layout changes; bundle entries are also keyed by the bundle's digest.
 const CACHE_NAME = 'texcnn-bundles-v1';
@@ -175,11 +180,21 @@ async function predict(msg) {
   post({ type: 'done', seq: msg.seq, cancelled: wasCancelled, seconds: (performance.now() - started) / 1000 });
 }
 
+// Edits of one record scored against it (texcnn variants / ism in the page); the page may
+// split an ISM's edits over several workers, each with its own module and model.
+async function score(msg) {
+  if (!predictor) throw new Error('no model is loaded');
+  const result = await predictor.score_edits(msg.id, msg.residues, msg.tss, msg.edits, (done, total) =>
+    post({ type: 'score-progress', seq: msg.seq, done, total }),
+  );
+  post({ type: 'scores', seq: msg.seq, result });
+}
+
 // Loading and predicting run one at a time (a new model waits for the running prediction,
 // which it cancels); parsing and cancelling are answered at once.
 let queue = Promise.resolve();
-function enqueue(job) {
-  queue = queue.then(job).catch((err) => post({ type: 'error', message: errorText(err) }));
+function enqueue(job, seq) {
+  queue = queue.then(job).catch((err) => post({ type: 'error', message: errorText(err), seq }));
 }
 
 function errorText(err) {
@@ -196,6 +211,13 @@ self.onmessage = async (event) => {
       await ready;
       clear_cancel();
       enqueue(() => predict(msg));
+    } else if (msg.type === 'score') {
+      await ready;
+      clear_cancel();
+      enqueue(() => score(msg), msg.seq);
+    } else if (msg.type === 'ism-edits') {
+      await ready;
+      post({ type: 'ism-edits', seq: msg.seq, edits: ism_edits(msg.residues, msg.start, msg.end) });
     } else if (msg.type === 'cancel') {
       requestCancel();
     } else if (msg.type === 'parse') {

@@ -32,7 +32,9 @@ pub struct VariantsArgs {
     pub variants: PathBuf,
     /// Output TSV: `id pos ref alt`, then per model output `ref_<output> alt_<output>
     /// delta_<output>`, then `pos_tss` (the position relative to the TSS, TSS at 0, upstream
-    /// negative; empty when unknown). One row per good variant, in input order.
+    /// negative; empty when unknown) and `inputs` (`dna+features` when the record is named by
+    /// a gene the bundle has per-gene features for, as in `texcnn predict`; `dna` otherwise).
+    /// One row per good variant, in input order.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -47,8 +49,8 @@ pub struct IsmArgs {
     /// The region, 1-based and inclusive in each record: START..END.
     #[arg(long, value_parser = parse_region)]
     pub region: (usize, usize),
-    /// Output TSV: `id pos ref alt`, then `delta_<output>` per model output, then `pos_tss`;
-    /// one row per position and each of the three other bases (positions holding N are
+    /// Output TSV: `id pos ref alt`, then `delta_<output>` per model output, then `pos_tss`
+    /// and `inputs` (as in `texcnn variants`); one row per position and each of the three other bases (positions holding N are
     /// skipped).
     #[arg(long)]
     pub out: PathBuf,
@@ -95,10 +97,19 @@ fn score(
     bar: &ProgressBar,
 ) -> Result<EditScores, texcnn::predict::PredictError> {
     bar.set_message(record.id.clone());
-    predictor.score_edits(&record.residues, record.tss, edits, batch, |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
+    // A record named by a gene the bundle has features for is scored as `predict` scores it.
+    let features = predictor.feature_inputs(&record.id, None)?;
+    predictor.score_edits(
+        &record.residues,
+        record.tss,
+        edits,
+        features.as_deref(),
+        batch,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
 }
 
 fn tss_cell(pos_tss: Option<i64>) -> String {
@@ -250,7 +261,12 @@ pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
                             scores.reference[o], effect.alt[o], effect.delta[o]
                         );
                     }
-                    let _ = write!(line, "\t{}", tss_cell(effect.tss_relative));
+                    let _ = write!(
+                        line,
+                        "\t{}\t{}",
+                        tss_cell(effect.tss_relative),
+                        scores.inputs.as_str()
+                    );
                     lines[r] = Some(line);
                 }
                 Err(err) => {
@@ -267,7 +283,7 @@ pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
     for name in &names {
         let _ = write!(header, "\tref_{name}\talt_{name}\tdelta_{name}");
     }
-    writeln!(out, "{header}\tpos_tss")?;
+    writeln!(out, "{header}\tpos_tss\tinputs")?;
     for line in lines.into_iter().flatten() {
         writeln!(out, "{line}")?;
     }
@@ -301,7 +317,7 @@ pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
     for name in &names {
         let _ = write!(header, "\tdelta_{name}");
     }
-    writeln!(out, "{header}\tpos_tss")?;
+    writeln!(out, "{header}\tpos_tss\tinputs")?;
     let bar = progress_bar();
     let mut panels = Vec::new();
     for record in &input.records {
@@ -340,7 +356,12 @@ pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
                     for d in &effect.delta {
                         write!(out, "\t{d}")?;
                     }
-                    writeln!(out, "\t{}", tss_cell(effect.tss_relative))?;
+                    writeln!(
+                        out,
+                        "\t{}\t{}",
+                        tss_cell(effect.tss_relative),
+                        scores.inputs.as_str()
+                    )?;
                     deltas.push(effect.delta.first().copied());
                 }
                 Err(err) => {

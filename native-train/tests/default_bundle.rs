@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use burn::tensor::Device;
 use texcnn::bundle::Bundle;
-use texcnn::predict::Predictor;
+use texcnn::predict::{Inputs, Predictor};
 use texcnn_native::data::table::{TableOptions, load_table};
 use texcnn_native::split::Part;
 use texcnn_native::split_file::SplitFile;
@@ -55,24 +55,42 @@ fn default_bundle_reproduces_its_cards_test_metrics() {
     );
     let parts = split.assign(&dataset).unwrap();
     let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
-    let (mut pred, mut label) = (Vec::new(), Vec::new());
+    // Each test gene through both heads: the DNA-only head (as for a record without a known
+    // id) and the features head with the bundle's own values for the gene, looked up by id.
+    let (mut dna, mut with_features, mut label) = (Vec::new(), Vec::new(), Vec::new());
     for (example, part) in dataset.examples.iter().zip(&parts) {
         if *part == Some(Part::Test) {
-            let p = predictor.predict(&example.sequence, 8, false).unwrap();
-            pred.push(f64::from(p.outputs[0].value));
+            let prepared = predictor.prepare(&example.sequence, None).unwrap();
+            let rows = predictor.embedder.embed_prepared(&prepared, 8).unwrap();
+            let p = predictor.finish(&rows, &prepared, false, None).unwrap();
+            assert_eq!(p.inputs, Inputs::Dna);
+            dna.push(f64::from(p.outputs[0].value));
+            let features = predictor
+                .feature_inputs(&example.id, None)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{}: not in the bundle's features", example.id));
+            let p = predictor
+                .finish(&rows, &prepared, false, Some(&features))
+                .unwrap();
+            assert_eq!(p.inputs, Inputs::DnaFeatures);
+            with_features.push(f64::from(p.outputs[0].value));
             label.push(example.label);
         }
     }
-    let scores = texcnn_native::metrics::scores(&pred, &label).unwrap();
-    assert_eq!(scores.n, split.test.len());
-    let card_r2 = metric(&bundle, "R² (squared Pearson)");
-    let card_r = metric(&bundle, "Pearson r");
-    assert!(
-        (scores.r2 - card_r2).abs() < 1e-4,
-        "pipeline R² {} vs card {card_r2}",
-        scores.r2
-    );
-    assert!((scores.pearson_r - card_r).abs() < 1e-4);
+    for (pred, suffix) in [(dna, ""), (with_features, ", DNA + per-gene features")] {
+        let scores = texcnn_native::metrics::scores(&pred, &label).unwrap();
+        assert_eq!(scores.n, split.test.len());
+        let card_r2 = metric(&bundle, &format!("R² (squared Pearson){suffix}"));
+        let card_r = metric(&bundle, &format!("Pearson r{suffix}"));
+        assert!(
+            (scores.r2 - card_r2).abs() < 1e-4,
+            "pipeline R² {} vs card {card_r2} ({suffix})",
+            scores.r2
+        );
+        assert!((scores.pearson_r - card_r).abs() < 1e-4);
+    }
+    // The features travel compactly: the bundle stays under 5 MB.
+    assert!(bytes.len() < 5_000_000, "{} bytes", bytes.len());
 }
 
 #[test]
@@ -109,6 +127,62 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     );
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&input);
+}
+
+/// A TSS-centred promoter named by its Ensembl id (with a version and `|` extras) is predicted
+/// from the DNA and the gene's bundled features; the same bases under another name from the
+/// DNA alone, as the DNA-only head predicts it.
+#[test]
+fn texcnn_predict_uses_the_features_of_genes_named_by_ensembl_id() {
+    let table = std::fs::read_to_string(repo().join("native-train/data/genes_2kb.tsv")).unwrap();
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split('\t').collect();
+    let (gene, promoter) = (row[0], row[5]);
+    assert!(gene.starts_with("ENSG") && promoter.len() == 2_048);
+    let dir = std::env::temp_dir().join(format!("texcnn-ids-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, out) = (dir.join("in.fa"), dir.join("out.tsv"));
+    std::fs::write(
+        &input,
+        format!(">{gene}.5|symbol\n{promoter}\n>unnamed\n{promoter}\n"),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
+        .args(["predict", "--bundle"])
+        .arg(repo().join("www/models/default.texcnn"))
+        .arg("--fasta")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(
+        (rows[0][0], rows[0][2]),
+        (format!("{gene}.5|symbol").as_str(), "dna+features")
+    );
+    assert_eq!((rows[1][0], rows[1][2]), ("unnamed", "dna"));
+    let bundle =
+        Bundle::from_bytes(&std::fs::read(repo().join("www/models/default.texcnn")).unwrap())
+            .unwrap();
+    let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
+    let dna = predictor.predict(promoter, 8, false).unwrap().outputs[0].value;
+    let value = |row: &[&str]| row[1].parse::<f32>().unwrap();
+    assert!((value(&rows[1]) - dna).abs() < 1e-5, "{text}");
+    assert!(
+        (value(&rows[0]) - dna).abs() > 1e-3,
+        "the features changed nothing: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Human haemoglobin alpha, first 47 residues (UniProt P69905): a protein pasted by mistake.
@@ -243,7 +317,7 @@ fn variant_effects_equal_independent_predictions_of_the_edited_sequence() {
         Edit::new(2_048, &format!("{}A", base(2_048)), base(2_048)).unwrap(),
     ];
     let scores = predictor
-        .score_edits(&promoter, None, &edits, 8, |_, _| {})
+        .score_edits(&promoter, None, &edits, None, 8, |_, _| {})
         .unwrap();
     let reference = predictor.predict(&promoter, 8, false).unwrap();
     assert_eq!(scores.reference, vec![reference.outputs[0].value]);
@@ -356,11 +430,12 @@ fn texcnn_variants_and_ism_tables() {
             "ref_xpresso_median",
             "alt_xpresso_median",
             "delta_xpresso_median",
-            "pos_tss"
+            "pos_tss",
+            "inputs"
         ]
     );
     assert_eq!(rows.len(), 3, "{text}");
-    assert_eq!((rows[1][1], rows[1][7]), ("1020", "-5"));
+    assert_eq!((rows[1][1], rows[1][7], rows[1][8]), ("1020", "-5", "dna"));
     assert_eq!((rows[2][1], rows[2][7]), ("1000", "-25"));
     let number = |s: &str| s.parse::<f32>().unwrap();
     for row in &rows[1..] {
@@ -391,7 +466,15 @@ fn texcnn_variants_and_ism_tables() {
     let ism_rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(
         ism_rows[0],
-        ["id", "pos", "ref", "alt", "delta_xpresso_median", "pos_tss"]
+        [
+            "id",
+            "pos",
+            "ref",
+            "alt",
+            "delta_xpresso_median",
+            "pos_tss",
+            "inputs"
+        ]
     );
     assert_eq!(ism_rows.len(), 1 + 5 * 3, "{text}");
     let same = ism_rows

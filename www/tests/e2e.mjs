@@ -342,6 +342,23 @@ async function main() {
       const read = await page.textContent('#results-table tbody tr[data-id="long_window"] td:nth-child(2)');
       assert(read === '5977-8024 of 10500, tss 7001', `read column: ${read}`);
     });
+    // A promoter named by its Ensembl id is predicted from the DNA and the gene's bundled
+    // features, the same bases under another name from the DNA alone; each row says which,
+    // with the values of texcnn predict.
+    await check('default_bundle_uses_the_features_of_known_genes', async () => {
+      const [, first] = readFileSync(join(REPO, 'native-train', 'data', 'genes_2kb.tsv'), 'utf8').split('\n');
+      const cells = first.split('\t');
+      const gene = { id: cells[0], seq: cells[5] };
+      const anonymous = { id: 'unnamed', seq: gene.seq };
+      const want = nativePredict(join(WWW, DEFAULT), [gene, anonymous]);
+      assert(Math.abs(want[gene.id] - want.unnamed) > 1e-3, `the features changed nothing: ${JSON.stringify(want)}`);
+      const { values } = await run(page, `>${gene.id}\n${gene.seq}\n>unnamed\n${gene.seq}\n`);
+      compare(values, want, 'cpu, default bundle, by Ensembl id');
+      const inputs = await page.$$eval('#results-table tbody tr[data-id]', (rows) =>
+        rows.map((r) => [r.dataset.id, r.querySelector('td.inputs').textContent]),
+      );
+      assert(JSON.stringify(inputs) === JSON.stringify([[gene.id, 'dna+features'], ['unnamed', 'dna']]), `inputs: ${JSON.stringify(inputs)}`);
+    });
   } else {
     console.log(`note: ${DEFAULT} does not exist; the CPU check ran with ${bundleUrl} only`);
   }
