@@ -73,6 +73,8 @@ function loadBundleUrl(url) {
 }
 
 function loadModel(msg) {
+  state.loadMessage = msg;
+  dropPool();
   state.ready = false;
   $('predict').disabled = true;
   document.body.dataset.model = 'loading';
@@ -258,6 +260,13 @@ function renderResults() {
 
 function showExplain(result) {
   $('explain').hidden = false;
+  if (ism.current !== result) {
+    ism.current = result;
+    $('ism-heatmap').replaceChildren();
+    setStatus($('ism-status'), '');
+    setStatus($('mut-result'), '');
+  }
+  setIsmBusy(ism.running);
   $('explain-id').textContent = `(${result.id})`;
   const chart = $('segment-chart');
   const deltas = result.segments.map((s) => s.delta[0]);
@@ -292,7 +301,13 @@ function showExplain(result) {
     const title = document.createElementNS(ns, 'title');
     title.textContent = `segment ${i + 1}: ${segmentSpan(s)}, change ${d >= 0 ? '+' : ''}${d.toFixed(4)}`;
     bar.append(title);
-    bar.addEventListener('click', () => showTokens(result, s));
+    bar.addEventListener('click', () => {
+      showTokens(result, s);
+      const [first, last] = segmentInRecord(result, s);
+      $('ism-start').value = first;
+      $('ism-end').value = last;
+      setStatus($('ism-status'), `Bases ${first}–${last} of ${result.id} (segment ${i + 1}): press Run mutagenesis.`);
+    });
     svg.append(bar);
     const label = document.createElementNS(ns, 'text');
     label.setAttribute('x', i * bw + bw / 2);
@@ -370,10 +385,337 @@ $('export-json').addEventListener('click', () => {
   );
 });
 
+// ---- what changes expression: in-silico mutagenesis and single changes ------------------------
+//
+// The edits of a region come from Rust (ism_edits, as texcnn ism makes them); they are split
+// over a pool of workers, each with its own WebAssembly module and copy of the model
+// (navigator.hardwareConcurrency of them on the CPU path, at most 4; one on WebGPU; ?workers=N
+// to choose), and the results are put back in order.
+
+const ISM_MAX = 600;
+$('ism-max').textContent = String(ISM_MAX);
+const ism = {
+  seq: 1_000_000, // apart from the predictions' run numbers
+  calls: new Map(), // `${worker}:${seq}` → {resolve, reject, progress}
+  pool: [], // extra workers (the page's own worker is worker 0)
+  running: false,
+  result: null, // {id, index, inputs, rows: [{pos, ref, alt, delta, tss_relative}]}
+  changes: [], // single changes scored: {id, pos, ref, alt, reference, alt_values, delta, tss_relative, inputs}
+  current: null, // the result the explanation shows
+};
+
+function poolWorker(k) {
+  return k === 0 ? worker : ism.pool[k - 1].worker;
+}
+
+// Sends `msg` (with a fresh seq) to worker k; resolves with the reply of type `reply`.
+function call(k, msg, reply, progress) {
+  ism.seq += 1;
+  const seq = ism.seq;
+  return new Promise((resolve, reject) => {
+    ism.calls.set(`${k}:${seq}`, { resolve, reject, progress, reply });
+    poolWorker(k).postMessage({ ...msg, seq });
+  });
+}
+
+// Replies from any worker about mutagenesis; true when the message was one.
+function ismReply(k, msg) {
+  const key = `${k}:${msg.seq}`;
+  const pending = ism.calls.get(key);
+  if (!pending) return false;
+  if (msg.type === 'score-progress') {
+    if (pending.progress) pending.progress(msg.done, msg.total);
+  } else if (msg.type === 'error') {
+    ism.calls.delete(key);
+    pending.reject(new Error(msg.message));
+  } else if (msg.type === pending.reply) {
+    ism.calls.delete(key);
+    pending.resolve(msg);
+  }
+  return true;
+}
+
+function poolSize() {
+  const asked = Number(params.get('workers'));
+  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 8);
+  if ($('backend').dataset.backend === 'webgpu') return 1;
+  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+}
+
+// The pool's workers 1..n-1, each loaded with the page's model (from the browser cache).
+async function ensurePool(n) {
+  while (ism.pool.length < n - 1) {
+    const k = ism.pool.length + 1;
+    const w = new Worker('worker.js', { type: 'module' });
+    const entry = { worker: w, ready: null };
+    entry.ready = new Promise((resolve, reject) => {
+      w.onmessage = (event) => {
+        const msg = event.data;
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'error' && msg.seq === undefined) reject(new Error(msg.message));
+        else ismReply(k, msg);
+      };
+    });
+    ism.pool.push(entry);
+    w.postMessage({ ...state.loadMessage, backend: $('backend').dataset.backend });
+  }
+  await Promise.all(ism.pool.slice(0, n - 1).map((e) => e.ready));
+}
+
+function dropPool() {
+  for (const e of ism.pool) e.worker.terminate();
+  ism.pool = [];
+}
+
+function ismRecord() {
+  const r = ism.current;
+  return r ? { ...state.residues.get(r.index), id: r.id, index: r.index } : null;
+}
+
+function setIsmBusy(busy) {
+  ism.running = busy;
+  $('ism-run').disabled = busy || !ism.current;
+  $('mut-run').disabled = busy || !ism.current;
+  $('ism-cancel').disabled = !busy;
+  $('ism-progress').hidden = !busy;
+}
+
+async function runIsm() {
+  const record = ismRecord();
+  const start = Number($('ism-start').value);
+  const end = Number($('ism-end').value);
+  if (!record) return;
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 1 && start <= end && end <= record.residues.length)) {
+    setStatus($('ism-status'), `The region must be bases a to b with 1 ≤ a ≤ b ≤ ${record.residues.length} (the record's length).`, 'error');
+    return;
+  }
+  if (end - start + 1 > ISM_MAX) {
+    setStatus($('ism-status'), `The region is ${end - start + 1} bp; at most ${ISM_MAX} bp at a time.`, 'error');
+    return;
+  }
+  setIsmBusy(true);
+  document.body.dataset.ism = 'running';
+  const started = performance.now();
+  try {
+    const { edits } = await call(0, { type: 'ism-edits', residues: record.residues, start, end }, 'ism-edits');
+    // Whole positions per worker, at least 8 positions each.
+    const positions = Math.max(1, Math.ceil(edits.length / 3));
+    const n = Math.max(1, Math.min(poolSize(), Math.floor(positions / 8) || 1));
+    setStatus($('ism-status'), `Mutagenesis of ${record.id}, bases ${start}–${end}: ${edits.length} changes on ${n} worker(s)…`);
+    await ensurePool(n);
+    const per = Math.ceil(positions / n) * 3;
+    const parts = Array.from({ length: n }, (_, k) => edits.slice(k * per, (k + 1) * per));
+    const done = new Array(n).fill(0);
+    const total = new Array(n).fill(0);
+    const replies = await Promise.all(
+      parts.map((part, k) =>
+        call(k, { type: 'score', id: record.id, residues: record.residues, tss: record.tss, edits: part }, 'scores', (d, t) => {
+          done[k] = d;
+          total[k] = t;
+          const sum = total.reduce((a, b) => a + b, 0);
+          $('ism-progress').max = Math.max(1, sum);
+          $('ism-progress').value = done.reduce((a, b) => a + b, 0);
+        }),
+      ),
+    );
+    if (replies.some((r) => r.result.cancelled)) {
+      setStatus($('ism-status'), 'Mutagenesis cancelled.');
+      document.body.dataset.ism = 'cancelled';
+      return;
+    }
+    const rows = replies.flatMap((r) => r.result.effects);
+    const seconds = (performance.now() - started) / 1000;
+    ism.result = { id: record.id, index: record.index, inputs: replies[0].result.inputs, reference: replies[0].result.reference, rows, start, end, seconds, workers: n };
+    renderHeatmap(ism.result);
+    const failed = rows.filter((r) => r.error);
+    setStatus(
+      $('ism-status'),
+      `${rows.length - failed.length} changes scored in ${seconds.toFixed(1)} s on ${n} worker(s) (${(rows.length / seconds).toFixed(0)} per second)${failed.length ? `; ${failed.length} failed: ${failed[0].error}` : ''}.`,
+      'ok',
+    );
+    $('export-ism').disabled = false;
+    document.body.dataset.ism = 'done';
+    document.body.dataset.ismSeconds = String(seconds);
+  } catch (err) {
+    setStatus($('ism-status'), err.message, 'error');
+    document.body.dataset.ism = 'error';
+  } finally {
+    setIsmBusy(false);
+  }
+}
+
+$('ism-run').addEventListener('click', runIsm);
+$('ism-cancel').addEventListener('click', () => {
+  for (let k = 0; k <= ism.pool.length; k++) poolWorker(k).postMessage({ type: 'cancel' });
+  setStatus($('ism-status'), 'Cancelling…');
+});
+
+// The bases selected in the text box, as positions in the record they lie in.
+$('ism-selection').addEventListener('click', () => {
+  const ta = $('dna');
+  const text = ta.value;
+  const [from, to] = [ta.selectionStart, ta.selectionEnd];
+  const header = text.lastIndexOf('>', from);
+  const lineEnd = header >= 0 ? text.indexOf('\n', header) : -1;
+  const body = lineEnd >= 0 ? lineEnd + 1 : 0;
+  const bases = (s) => s.replace(/[^A-Za-z]/g, '').length;
+  const id = header >= 0 ? text.slice(header + 1, lineEnd < 0 ? undefined : lineEnd).trim().split(/\s+/)[0] : '';
+  const result = state.results.find((r) => r.id === id) || (header < 0 ? state.results[0] : null);
+  if (to <= from || from < body || !result) {
+    setStatus($('ism-status'), 'Select bases of one predicted record in the text box first.', 'error');
+    return;
+  }
+  showExplain(result);
+  $('ism-start').value = bases(text.slice(body, from)) + 1;
+  $('ism-end').value = bases(text.slice(body, to));
+  setStatus($('ism-status'), `Bases ${$('ism-start').value}–${$('ism-end').value} of ${id || 'the record'}.`);
+});
+
+// A segment's bases in the record (the part of the window that is not padding).
+function segmentInRecord(result, s) {
+  const read = result.read;
+  const inRecord = (w) => read.first + (w - read.pad_before);
+  const first = Math.max(read.first, inRecord(s.start));
+  const last = Math.min(read.last, inRecord(s.end - 1));
+  return [first, Math.min(last, first + ISM_MAX - 1)];
+}
+
+function colour(d, max) {
+  const t = Math.min(1, Math.abs(d) / max);
+  const [r, g, b] = d >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const mix = (c) => Math.round(255 + (c - 255) * t);
+  return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
+}
+
+// A/C/G/T × position, the first output's change; hover for the values.
+function renderHeatmap(result) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const positions = [...new Set(result.rows.map((r) => r.pos))].sort((a, b) => a - b);
+  const column = new Map(positions.map((p, i) => [p, i]));
+  const refAt = new Map(result.rows.map((r) => [r.pos, r.ref]));
+  const tssAt = new Map(result.rows.filter((r) => r.tss_relative !== null && r.tss_relative !== undefined).map((r) => [r.pos, r.tss_relative]));
+  const max = Math.max(1e-9, ...result.rows.filter((r) => r.delta).map((r) => Math.abs(r.delta[0])));
+  const cw = Math.max(2, Math.min(16, 900 / Math.max(1, positions.length)));
+  const ch = 16;
+  const left = 18;
+  const w = left + cw * positions.length;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w + 4} ${4 * ch + 34}`);
+  svg.setAttribute('width', '100%');
+  const name = state.outputs[0] ? state.outputs[0].name : 'output';
+  ['A', 'C', 'G', 'T'].forEach((base, row) => {
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', 2);
+    label.setAttribute('y', row * ch + 12);
+    label.textContent = base;
+    svg.append(label);
+    for (const p of positions) {
+      const rect = document.createElementNS(ns, 'rect');
+      rect.setAttribute('x', left + column.get(p) * cw);
+      rect.setAttribute('y', row * ch);
+      rect.setAttribute('width', cw);
+      rect.setAttribute('height', ch);
+      const title = document.createElementNS(ns, 'title');
+      const where = tssAt.has(p) ? `bp ${p} (${signed(tssAt.get(p))} from the TSS)` : `bp ${p}`;
+      if (refAt.get(p) === base) {
+        rect.setAttribute('fill', '#ccc');
+        title.textContent = `${where}: ${base} is the reference base`;
+      } else {
+        const r = result.rows.find((x) => x.pos === p && x.alt === base);
+        if (!r || !r.delta) {
+          rect.setAttribute('fill', '#fff');
+          title.textContent = `${where}: ${r ? r.error : 'not scored'}`;
+        } else {
+          rect.setAttribute('fill', colour(r.delta[0], max));
+          rect.dataset.pos = String(p);
+          rect.dataset.alt = base;
+          rect.dataset.delta = String(r.delta[0]);
+          title.textContent = `${where}: ${r.ref} → ${base}, ${name} ${r.delta[0] >= 0 ? '+' : ''}${r.delta[0].toFixed(4)}`;
+        }
+      }
+      rect.append(title);
+      svg.append(rect);
+    }
+  });
+  const ticks = Math.max(1, Math.round(positions.length / 10));
+  positions.forEach((p, i) => {
+    if (i % ticks !== 0) return;
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', left + i * cw);
+    label.setAttribute('y', 4 * ch + 14);
+    label.setAttribute('class', 'scale');
+    label.textContent = tssAt.has(p) ? signed(tssAt.get(p)) : String(p);
+    svg.append(label);
+  });
+  const caption = document.createElementNS(ns, 'text');
+  caption.setAttribute('x', w);
+  caption.setAttribute('y', 4 * ch + 30);
+  caption.setAttribute('text-anchor', 'end');
+  caption.setAttribute('class', 'scale');
+  caption.textContent = `${tssAt.size ? 'bp from the TSS' : 'bp of the record'}; colour: change of ${name}, ±${max.toPrecision(2)} at full colour (${result.inputs})`;
+  svg.append(caption);
+  $('ism-heatmap').replaceChildren(svg);
+}
+
+// The reference base(s) of the mutate box follow its position.
+$('mut-pos').addEventListener('input', () => {
+  const record = ismRecord();
+  const pos = Number($('mut-pos').value);
+  if (record && Number.isInteger(pos) && pos >= 1 && pos <= record.residues.length) $('mut-ref').value = record.residues[pos - 1];
+});
+
+$('mut-run').addEventListener('click', async () => {
+  const record = ismRecord();
+  if (!record) return;
+  const edit = { pos: Number($('mut-pos').value), ref: $('mut-ref').value.trim().toUpperCase(), alt: $('mut-alt').value.trim().toUpperCase() };
+  setIsmBusy(true);
+  document.body.dataset.mutate = 'running';
+  try {
+    const { result } = await call(0, { type: 'score', id: record.id, residues: record.residues, tss: record.tss, edits: [edit] }, 'scores');
+    if (result.cancelled) return;
+    const e = result.effects[0];
+    if (e.error) {
+      setStatus($('mut-result'), `${record.id}: ${e.error}`, 'error');
+    } else {
+      ism.changes.push({ id: record.id, ...e, reference: result.reference, inputs: result.inputs });
+      const parts = state.outputs.map(
+        (o, i) => `${o.name}: ref ${result.reference[i].toFixed(4)}, alt ${e.alt_values[i].toFixed(4)}, change ${e.delta[i] >= 0 ? '+' : ''}${e.delta[i].toFixed(4)}`,
+      );
+      const where = e.tss_relative !== null && e.tss_relative !== undefined ? ` (${signed(e.tss_relative)} from the TSS)` : '';
+      setStatus($('mut-result'), `${record.id} bp ${e.pos}${where} ${e.ref} → ${e.alt}: ${parts.join('; ')} (${result.inputs})`, 'ok');
+      $('export-variants').disabled = false;
+    }
+    document.body.dataset.mutate = 'done';
+  } catch (err) {
+    setStatus($('mut-result'), err.message, 'error');
+    document.body.dataset.mutate = 'error';
+  } finally {
+    setIsmBusy(false);
+  }
+});
+
+// The tables texcnn ism and texcnn variants write, with the same columns.
+$('export-ism').addEventListener('click', () => {
+  const r = ism.result;
+  const header = ['id', 'pos', 'ref', 'alt', ...state.outputs.map((o) => `delta_${o.name}`), 'pos_tss', 'inputs'];
+  const lines = [header.join('\t')];
+  for (const e of r.rows.filter((x) => x.delta)) lines.push([r.id, e.pos, e.ref, e.alt, ...e.delta, e.tss_relative ?? '', r.inputs].join('\t'));
+  download(`texcnn-ism-${r.id}-${r.start}-${r.end}.tsv`, 'text/tab-separated-values', lines.join('\n') + '\n');
+});
+$('export-variants').addEventListener('click', () => {
+  const header = ['id', 'pos', 'ref', 'alt', ...state.outputs.flatMap((o) => [`ref_${o.name}`, `alt_${o.name}`, `delta_${o.name}`]), 'pos_tss', 'inputs'];
+  const lines = [header.join('\t')];
+  for (const c of ism.changes) {
+    lines.push([c.id, c.pos, c.ref, c.alt, ...state.outputs.flatMap((_, i) => [c.reference[i], c.alt_values[i], c.delta[i]]), c.tss_relative ?? '', c.inputs].join('\t'));
+  }
+  download('texcnn-variants.tsv', 'text/tab-separated-values', lines.join('\n') + '\n');
+});
+
 // ---- worker messages ------------------------------------------------------------------------
 
 worker.onmessage = (event) => {
   const msg = event.data;
+  if (ismReply(0, msg)) return;
   switch (msg.type) {
     case 'load-progress': {
       document.body.dataset.downloaded = String(msg.loaded);

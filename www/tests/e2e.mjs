@@ -8,7 +8,8 @@
 //   TEXCNN_BIN=target/debug/texcnn node www/tests/e2e.mjs
 // Environment: TEXCNN_BIN (default $CARGO_TARGET_DIR/debug/texcnn or target/debug/texcnn),
 // CHROMIUM (default /usr/bin/chromium), E2E_BUNDLE (default the tiny test bundle),
-// E2E_TIMING=1 also times a 2,048 bp and a 10,500 bp sequence on each backend.
+// E2E_TIMING=1 also times a 2,048 bp and a 10,500 bp sequence on each backend, and a 200 bp
+// mutagenesis on the CPU path with one worker and with the default pool.
 // Prints one line per check and a cargo-style `test result:` line (counted by run_all.sh).
 
 import { execFileSync } from 'node:child_process';
@@ -89,6 +90,61 @@ function nativePredict(bundleFile, records) {
   return Object.fromEntries(rows.map((r) => r.split('\t')).map(([id, v]) => [id, Number(v)]));
 }
 
+// A TSV that texcnn wrote or the page exported: header and rows split on tabs.
+function readTsv(text) {
+  const [header, ...rows] = text.trim().split('\n').map((l) => l.split('\t'));
+  return { header, rows };
+}
+
+// `texcnn ism` on one record: {header, rows, deltas: {`${pos}${alt}`: delta}}.
+function nativeIsm(bundleFile, record, start, end) {
+  const dir = mkdtempSync(join(tmpdir(), 'texcnn-e2e-ism-'));
+  writeFileSync(join(dir, 'in.fa'), `>${record.id}\n${record.seq}\n`);
+  execFileSync(TEXCNN_BIN, ['ism', '--bundle', bundleFile, '--fasta', join(dir, 'in.fa'), '--region', `${start}..${end}`, '--out', join(dir, 'ism.tsv')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const table = readTsv(readFileSync(join(dir, 'ism.tsv'), 'utf8'));
+  return { ...table, deltas: Object.fromEntries(table.rows.map((r) => [`${r[1]}${r[3]}`, Number(r[4])])) };
+}
+
+// `texcnn variants` on one record and one change: the output row.
+function nativeVariant(bundleFile, record, edit) {
+  const dir = mkdtempSync(join(tmpdir(), 'texcnn-e2e-var-'));
+  writeFileSync(join(dir, 'in.fa'), `>${record.id}\n${record.seq}\n`);
+  writeFileSync(join(dir, 'v.tsv'), `id\tpos\tref\talt\n${record.id}\t${edit.pos}\t${edit.ref}\t${edit.alt}\n`);
+  execFileSync(TEXCNN_BIN, ['variants', '--bundle', bundleFile, '--fasta', join(dir, 'in.fa'), '--variants', join(dir, 'v.tsv'), '--out', join(dir, 'out.tsv')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return readTsv(readFileSync(join(dir, 'out.tsv'), 'utf8'));
+}
+
+// Runs mutagenesis of bases start..end of the record the page explains: {`${pos}${alt}`: delta}.
+async function pageIsm(page, start, end) {
+  await page.fill('#ism-start', String(start));
+  await page.fill('#ism-end', String(end));
+  await page.click('#ism-run');
+  await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.ism), null, { timeout: TIMEOUT_MS });
+  const outcome = await page.evaluate(() => document.body.dataset.ism);
+  const status = await page.textContent('#ism-status');
+  if (outcome !== 'done') throw new Error(`mutagenesis ended ${outcome}: ${status}`);
+  const cells = await page.$$eval('#ism-heatmap rect[data-alt]', (r) => r.map((x) => [`${x.dataset.pos}${x.dataset.alt}`, Number(x.dataset.delta)]));
+  return { deltas: Object.fromEntries(cells), status };
+}
+
+function compareDeltas(got, want, tolerance, label) {
+  const keys = Object.keys(want);
+  assert(keys.length > 0 && Object.keys(got).length === keys.length, `${label}: ${Object.keys(got).length} cells vs ${keys.length} changes`);
+  let worst = 0;
+  for (const k of keys) {
+    assert(k in got, `${label}: no cell for ${k}`);
+    worst = Math.max(worst, Math.abs(got[k] - want[k]));
+  }
+  const largest = Math.max(...keys.map((k) => Math.abs(want[k])));
+  console.log(`${label}: largest |page - texcnn ism| = ${worst.toExponential(2)} (largest |delta| ${largest.toExponential(2)})`);
+  assert(worst <= tolerance, `${label}: page and texcnn ism differ by ${worst} > ${tolerance}`);
+  assert(largest > 100 * tolerance, `${label}: the deltas (${largest}) are too small to compare at ${tolerance}`);
+}
+
 // ---- the page ---------------------------------------------------------------------------------
 
 const waitReady = (page) => waitPageReady(page, TIMEOUT_MS);
@@ -166,6 +222,13 @@ async function main() {
     assert(tokens[0] === '[CLS]' && tokens.at(-1) === '[SEP]', `tokens: ${tokens.slice(0, 5)}…`);
   });
 
+  // Mutagenesis on WebGPU (SwiftShader here) gives texcnn ism's values.
+  await check('webgpu_ism_matches_texcnn_ism', async () => {
+    const want = nativeIsm(bundleFile, P2048, 1020, 1025);
+    const { deltas } = await pageIsm(page, 1020, 1025);
+    compareDeltas(deltas, want.deltas, TOLERANCE, 'webgpu ism');
+  });
+
   await check('reload_takes_the_bundle_from_the_cache', async () => {
     const before = bundleGets();
     await page.reload();
@@ -187,6 +250,49 @@ async function main() {
     compare(values, native, 'cpu');
     const errors = await page.$$eval('#input-errors li', (li) => li.map((l) => l.textContent));
     assert(errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR), `input errors: ${JSON.stringify(errors)}`);
+  });
+
+  // Mutagenesis on the CPU path over a pool of two workers gives texcnn ism's values, and so
+  // does one worker; the export has texcnn ism's columns; one change in the mutate box gives
+  // texcnn variants' row.
+  await check('cpu_ism_pool_and_one_worker_match_texcnn_ism', async () => {
+    const want = nativeIsm(bundleFile, P2048, 1016, 1035);
+    const pooled = {};
+    for (const workers of [2, 1]) {
+      await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu&workers=${workers}`);
+      await waitReady(page);
+      await run(page, PASTE);
+      const { deltas, status } = await pageIsm(page, 1016, 1035);
+      assert(status.includes(`on ${workers} worker(s)`), `status: ${status}`);
+      timings.push(`cpu ism, 60 changes, ${workers} worker(s): ${await page.evaluate(() => document.body.dataset.ismSeconds)} s`);
+      compareDeltas(deltas, want.deltas, 1e-5, `cpu ism, ${workers} worker(s)`);
+      pooled[workers] = deltas;
+    }
+    for (const k of Object.keys(pooled[1])) {
+      assert(Math.abs(pooled[1][k] - pooled[2][k]) <= 1e-6, `${k}: one worker ${pooled[1][k]}, two ${pooled[2][k]}`);
+    }
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.click('#export-ism')]);
+    const table = readTsv(readFileSync(await exported.path(), 'utf8'));
+    assert(JSON.stringify(table.header) === JSON.stringify(want.header), `export header ${table.header} vs ${want.header}`);
+    assert(table.rows.length === want.rows.length, `export rows: ${table.rows.length} vs ${want.rows.length}`);
+
+    const pos = 1020;
+    const ref = P2048.seq[pos - 1];
+    const alt = ref === 'A' ? 'G' : 'A';
+    await page.fill('#mut-pos', String(pos));
+    await page.dispatchEvent('#mut-pos', 'input');
+    assert((await page.inputValue('#mut-ref')) === ref, 'the mutate box fills in the reference base');
+    await page.fill('#mut-alt', alt);
+    await page.click('#mut-run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.mutate), null, { timeout: TIMEOUT_MS });
+    const native = nativeVariant(bundleFile, P2048, { pos, ref, alt });
+    const [variants] = await Promise.all([page.waitForEvent('download'), page.click('#export-variants')]);
+    const got = readTsv(readFileSync(await variants.path(), 'utf8'));
+    assert(JSON.stringify(got.header) === JSON.stringify(native.header), `variants header ${got.header} vs ${native.header}`);
+    assert(got.rows.length === 1, `variants rows: ${got.rows.length}`);
+    for (let c = 4; c < 7; c++) {
+      assert(Math.abs(Number(got.rows[0][c]) - Number(native.rows[0][c])) <= 1e-5, `column ${native.header[c]}: page ${got.rows[0][c]} vs ${native.rows[0][c]}`);
+    }
   });
 
   // A protein pasted by mistake is one error that says so, and two records with one id are
@@ -374,6 +480,18 @@ async function main() {
         const { ms } = await run(page, `>${name}\n${seq}\n`);
         const inner = await page.textContent('#timings');
         timings.push(`${backend}, ${name}: paste to result ${ms} ms (${inner})`);
+      }
+    }
+    // Mutagenesis of 200 bp around the TSS (600 substitutions) on the CPU path, with one
+    // worker and with the default pool (navigator.hardwareConcurrency workers, at most 4),
+    // three times each (the first includes loading the pool's models).
+    for (const workers of ['1', '']) {
+      await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu${workers ? `&workers=${workers}` : ''}`);
+      await waitReady(page);
+      await run(page, `>${P2048.id}\n${P2048.seq}\n`);
+      for (let i = 0; i < 3; i++) {
+        const { status } = await pageIsm(page, 926, 1125);
+        timings.push(`cpu ism, 200 bp, ${workers ? `${workers} worker` : 'default pool'}: ${status}`);
       }
     }
   }
