@@ -494,6 +494,7 @@ async function runIsm() {
     return;
   }
   setIsmBusy(true);
+  ism.cancelled = false;
   document.body.dataset.ism = 'running';
   const started = performance.now();
   try {
@@ -503,6 +504,11 @@ async function runIsm() {
     const n = Math.max(1, Math.min(poolSize(), Math.floor(positions / 8) || 1));
     setStatus($('ism-status'), `Mutagenesis of ${record.id}, bases ${start}–${end}: ${edits.length} changes on ${n} worker(s)…`);
     await ensurePool(n);
+    if (ism.cancelled) {
+      setStatus($('ism-status'), 'Mutagenesis cancelled.');
+      document.body.dataset.ism = 'cancelled';
+      return;
+    }
     const per = Math.ceil(positions / n) * 3;
     const parts = Array.from({ length: n }, (_, k) => edits.slice(k * per, (k + 1) * per));
     const done = new Array(n).fill(0);
@@ -546,6 +552,7 @@ async function runIsm() {
 
 $('ism-run').addEventListener('click', runIsm);
 $('ism-cancel').addEventListener('click', () => {
+  ism.cancelled = true;
   for (let k = 0; k <= ism.pool.length; k++) poolWorker(k).postMessage({ type: 'cancel' });
   setStatus($('ism-status'), 'Cancelling…');
 });
