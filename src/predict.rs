@@ -26,8 +26,7 @@ use crate::tokenizer::TokenizerError;
 pub const EMBEDDING_NORM: &str = "segment_embedding";
 /// Name of the statistics the head's outputs are standardised with (one per output).
 pub const LABEL_NORM: &str = "label";
-/// Version of the text-CNN head's config and weight layout in bundles.
-pub const TEXT_CNN_HEAD_VERSION: u32 = 1;
+pub use crate::bundle::TEXT_CNN_HEAD_VERSION;
 
 /// Why a sequence could not be predicted.
 #[derive(Debug, thiserror::Error)]

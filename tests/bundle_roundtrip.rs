@@ -1,7 +1,7 @@
 //! Export → load from bytes → same segment embeddings, on the golden tiny DNABERT-2 model.
 //! The bundles in `tests/fixtures/bundles/` were written by `texcnn import` from
-//! `tests/fixtures/dnabert2_golden_tiny/`; a native test checks they are still exactly what
-//! import writes. Runs natively and in wasm32 (Flex, the CPU backend): everything is embedded.
+//! `tests/fixtures/dnabert2_golden_tiny/`; native-train's `cli_bundle` test checks they are
+//! still exactly what import writes. Runs natively and in wasm32 (Flex, the CPU backend): everything is embedded.
 
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, BundleError, cosine};
@@ -115,63 +115,4 @@ fn shapes_that_disagree_with_the_config_are_listed() {
         }),
         "{err}"
     );
-}
-
-/// The committed fixtures are exactly what `texcnn import` writes today, and the f32
-/// bundle gives bit-identical embeddings to the encoder loaded from the folder.
-#[cfg(not(target_arch = "wasm32"))]
-#[test]
-fn fixtures_are_what_import_writes_and_f32_is_identical_to_the_folder() {
-    use std::path::Path;
-    use texcnn::bundle::import::import_hf_folder;
-    use texcnn::bundle::{ModelCard, Precision};
-    use texcnn::segment::SegmentPlan;
-
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dnabert2_golden_tiny");
-    for (precision, fixture) in [(Precision::F32, F32_BUNDLE), (Precision::Int8, INT8_BUNDLE)] {
-        let card = ModelCard::imported_encoder(
-            "dnabert2-golden-tiny",
-            "tests/fixtures/dnabert2_golden_tiny",
-        );
-        // `texcnn import`'s default plan: TExCNN's, without a TSS unless `--tss` is given.
-        let plan = SegmentPlan {
-            tss: None,
-            ..SegmentPlan::texcnn_xpresso()
-        };
-        let bundle = import_hf_folder(&dir, card, plan, &precision.plan()).expect("imports");
-        let bytes = bundle.to_bytes().expect("serialises");
-        assert!(
-            bytes == fixture,
-            "{precision:?}: the fixture is stale; regenerate it with `texcnn import` (README)"
-        );
-    }
-    let folder = texcnn::encoder::load_hf_folder(&dir, &Device::flex()).expect("loads");
-    let direct = folder
-        .encoder
-        .embed_segments_to_vec(&token_ids())
-        .expect("embeds");
-    assert_eq!(
-        embed(F32_BUNDLE),
-        direct,
-        "f32 bundle must be bit-identical"
-    );
-
-    // f16 storage (no fixture): close to f32, by the same measure as int8.
-    let card = ModelCard::imported_encoder("f16", "tests/fixtures/dnabert2_golden_tiny");
-    let f16 = import_hf_folder(
-        &dir,
-        card,
-        SegmentPlan::texcnn_xpresso(),
-        &Precision::F16.plan(),
-    )
-    .expect("imports")
-    .to_bytes()
-    .expect("serialises");
-    let min_cosine = embed(&f16)
-        .iter()
-        .zip(&direct)
-        .map(|(a, b)| cosine(a, b))
-        .fold(1f64, f64::min);
-    println!("f16 vs f32: min cosine {min_cosine:.7}");
-    assert!(min_cosine >= MIN_INT8_COSINE, "f16 min cosine {min_cosine}");
 }

@@ -3,6 +3,8 @@
 //! initialised once. Native only: in the browser WebGPU is initialised asynchronously.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, cosine};
 
@@ -18,7 +20,7 @@ fn int8_bundle_loads_on_wgpu_and_matches_flex() {
     let device = match texcnn::device::wgpu() {
         Ok(device) => device,
         Err(err) => {
-            eprintln!("SKIPPED: {err}");
+            common::skipped(&err.to_string());
             return;
         }
     };

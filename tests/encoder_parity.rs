@@ -7,7 +7,6 @@ mod common;
 
 use burn::tensor::Device;
 use common::{PARITY_TOLERANCE, golden_token_ids, max_abs_diff};
-use texcnn::encoder::load_hf_folder;
 
 #[test]
 fn golden_hidden_states_and_mean_pooling_match_the_original_code_on_cpu() {
@@ -17,9 +16,7 @@ fn golden_hidden_states_and_mean_pooling_match_the_original_code_on_cpu() {
 #[test]
 fn a_segment_gives_the_same_vector_alone_and_in_a_padded_batch() {
     let device = Device::flex();
-    let encoder = load_hf_folder(&common::golden_dir(), &device)
-        .expect("golden folder loads")
-        .encoder;
+    let (_, encoder) = common::golden_encoder(&device);
     let ids = golden_token_ids();
     // Short segments next to the 849-token one get hundreds of padded positions.
     let batch = encoder.embed_segments_to_vec(&ids).expect("batch embeds");
@@ -36,9 +33,7 @@ fn a_segment_gives_the_same_vector_alone_and_in_a_padded_batch() {
 fn padding_changes_nothing_even_in_reverse_order() {
     // Regression guard for the mask: the longest segment first, then the shortest.
     let device = Device::flex();
-    let encoder = load_hf_folder(&common::golden_dir(), &device)
-        .expect("golden folder loads")
-        .encoder;
+    let (_, encoder) = common::golden_encoder(&device);
     let ids = golden_token_ids();
     let (expected_shape, expected) =
         common::read_npy_f32(&common::golden_dir().join("mean_pooled.npy"));

@@ -11,7 +11,7 @@ fn golden_hidden_states_and_mean_pooling_match_the_original_code_on_wgpu() {
     let device = match texcnn::device::wgpu() {
         Ok(device) => device,
         Err(err) => {
-            eprintln!("SKIPPED: {err}");
+            common::skipped(&err.to_string());
             return;
         }
     };

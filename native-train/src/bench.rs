@@ -13,16 +13,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use burn::tensor::{Device, Tensor, TensorData};
-use texcnn::bundle::import::import_hf_folder;
 use texcnn::bundle::{Bundle, Encoding, LabelSpec, ModelCard, OutputSpec, Precision, cosine};
-use texcnn::encoder::folder::{CONFIG_FILE, SAFETENSORS_FILE};
-use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder, load_hf_folder};
+use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::head::TextCnnHeadConfig;
 use texcnn::pipeline::{PreparedSegment, SegmentEmbedder, prepare_segments};
 use texcnn::rng::SplitMix64;
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::Dnabert2Tokenizer;
 use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
+use texcnn_native::import::import_hf_folder;
 use texcnn_native::output::{AtomicFile, write_atomic};
 use texcnn_native::untrained::attach_random_head;
 

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use texcnn::bundle::import::import_hf_folder;
 use texcnn::bundle::{Bundle, Encoding, ModelCard, Precision};
 use texcnn::segment::SegmentPlan;
+use texcnn_native::import::import_hf_folder;
 
 /// Storage precision of the encoder weights.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

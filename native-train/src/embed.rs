@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
-use texcnn::encoder::load_hf_folder;
 use texcnn::pipeline::SegmentEmbedder;
+use texcnn_native::hf_folder::load_hf_folder;
 use texcnn_native::output::AtomicFile;
 
 use texcnn::{segment, tokenizer};

@@ -293,8 +293,8 @@ pub fn encoder_bundle_from_folder(
     dir: &Path,
     precision: texcnn::bundle::Precision,
     plan: SegmentPlan,
-) -> Result<Bundle, texcnn::bundle::import::ImportError> {
-    texcnn::bundle::import::import_hf_folder(
+) -> Result<Bundle, crate::import::ImportError> {
+    crate::import::import_hf_folder(
         dir,
         ModelCard::imported_encoder(
             &dir.file_name()

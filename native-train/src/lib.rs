@@ -6,6 +6,8 @@ pub mod deeplncloc;
 pub mod embed_cache;
 pub mod evaluate;
 pub mod fit;
+pub mod hf_folder;
+pub mod import;
 pub mod kmer;
 pub mod kmer_ridge;
 pub mod memory;

@@ -83,7 +83,8 @@ fn pretrain_writes_official_layout_and_resumes() {
             .tensors
             .contains_key("cls.predictions.decoder.bias")
     );
-    let loaded = texcnn::encoder::load_hf_folder(&dir, &burn::tensor::Device::flex()).unwrap();
+    let loaded =
+        texcnn_native::hf_folder::load_hf_folder(&dir, &burn::tensor::Device::flex()).unwrap();
     assert_eq!(loaded.config.hidden_size, 32);
 
     let second = pretrain(&dir, 6);

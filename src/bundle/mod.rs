@@ -13,8 +13,6 @@
 pub mod card;
 pub mod container;
 pub mod encoder;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod import;
 pub mod tensors;
 
 use serde::{Deserialize, Serialize};
@@ -151,8 +149,12 @@ pub enum BundleError {
     NoHead,
 }
 
+/// Version of the text-CNN head's config and weight layout in bundles (the one place it is
+/// written down: heads are written with it and read when they carry it).
+pub const TEXT_CNN_HEAD_VERSION: u32 = 1;
+
 /// The head kinds and versions this build reads.
-pub const KNOWN_HEADS: &[(HeadKind, u32)] = &[(HeadKind::TextCnn, 1)];
+pub const KNOWN_HEADS: &[(HeadKind, u32)] = &[(HeadKind::TextCnn, TEXT_CNN_HEAD_VERSION)];
 
 /// The kind of regression head on top of the segment embeddings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

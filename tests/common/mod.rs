@@ -3,9 +3,38 @@
 
 use std::path::{Path, PathBuf};
 
+/// The repository root: this file is also included by native-train's tests (`#[path]`),
+/// whose manifest lies one level down.
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if here.join("tests/fixtures").is_dir() {
+        here.to_path_buf()
+    } else {
+        here.join("..")
+    }
+}
+
 /// `tests/fixtures/dnabert2_golden_tiny/`
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dnabert2_golden_tiny")
+    repo_root().join("tests/fixtures/dnabert2_golden_tiny")
+}
+
+/// The golden encoder, from `tests/fixtures/bundles/golden_tiny_f32.texcnn` (what `texcnn
+/// import` writes from the golden folder; native-train's `cli_bundle` test checks that it
+/// embeds bit-identically to the folder loaded directly), on `device`.
+pub fn golden_encoder(
+    device: &burn::tensor::Device,
+) -> (
+    texcnn::encoder::Dnabert2Config,
+    texcnn::encoder::Dnabert2Encoder,
+) {
+    let path = repo_root().join("tests/fixtures/bundles/golden_tiny_f32.texcnn");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bundle = texcnn::bundle::Bundle::from_bytes(&bytes).expect("the golden bundle reads");
+    let encoder = bundle
+        .load_encoder(device)
+        .expect("the golden encoder loads");
+    (bundle.encoder.config, encoder)
 }
 
 /// Token ids of the golden sequences, `[CLS]` and `[SEP]` included.
@@ -90,20 +119,14 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// Largest error the parity tests accept against the original code's outputs.
 pub const PARITY_TOLERANCE: f32 = 1e-4;
 
-/// Loads the golden folder on `device` and checks every `hidden_seqN.npy` (each sequence
+/// Loads the golden encoder on `device` and checks every `hidden_seqN.npy` (each sequence
 /// alone) and `mean_pooled.npy` (all sequences in one padded batch) against it.
 /// Returns the max abs errors: one per sequence, then the pooled one.
 pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
     use burn::tensor::{Bool, Int, Tensor, TensorData};
-    use texcnn::encoder::load_hf_folder;
 
-    let loaded = load_hf_folder(&golden_dir(), device).expect("golden folder loads");
-    assert!(
-        loaded.tokenizer_json.is_none(),
-        "the golden folder has no tokenizer.json"
-    );
-    let encoder = loaded.encoder;
-    let hidden_size = loaded.config.hidden_size;
+    let (config, encoder) = golden_encoder(device);
+    let hidden_size = config.hidden_size;
     let token_ids = golden_token_ids();
     assert_eq!(token_ids.len(), 6);
     assert_eq!(token_ids[3].len(), 849, "seq3 is the one past ALiBi's 512");
@@ -147,4 +170,21 @@ pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
     );
     errors.push(error);
     errors
+}
+
+/// A GPU test without a GPU: said on stderr and, when `TEXCNN_SKIPPED` names a file (as
+/// `tests/run_all.sh` sets it), recorded there, so the summary counts it as skipped, not passed.
+pub fn skipped(reason: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Some(path) = std::env::var_os("TEXCNN_SKIPPED") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{test}: {reason}");
+        }
+    }
 }

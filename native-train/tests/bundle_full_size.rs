@@ -5,20 +5,20 @@
 //! plans. Minutes on 2 cores, so ignored by default:
 //!
 //! ```text
-//! cargo test -p texcnn --test bundle_full_size -- --ignored --nocapture
+//! cargo test -p texcnn-native --test bundle_full_size -- --ignored --nocapture
 //! ```
-#![cfg(not(target_arch = "wasm32"))]
 
 use std::time::Instant;
 
 use burn::tensor::Device;
-use texcnn::bundle::import::import_hf_folder;
 use texcnn::bundle::{Bundle, Codec, ModelCard, Precision, QuantPlan, cosine};
 use texcnn::encoder::checkpoint::{Checkpoint, CheckpointTensor};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::segment::SegmentPlan;
+use texcnn_native::import::import_hf_folder;
 
-const TOKEN_IDS_JSON: &str = include_str!("fixtures/dnabert2_golden_tiny/token_ids.json");
+const TOKEN_IDS_JSON: &str =
+    include_str!("../../tests/fixtures/dnabert2_golden_tiny/token_ids.json");
 /// The issue's limit for an int8 DNABERT-2-117M bundle.
 const MAX_INT8_BYTES: usize = 125_000_000;
 

@@ -1,15 +1,17 @@
 //! Loading malformed model folders fails with an error that says what is wrong, never a
 //! panic. Each folder is derived from the golden checkpoint in a temp dir.
 // Reads model folders from disk: native only.
-#![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use texcnn::encoder::folder::{CONFIG_FILE, PYTORCH_FILE, SAFETENSORS_FILE, read_pytorch};
-use texcnn::encoder::{Checkpoint, CheckpointTensor, LoadError, TensorIssue, load_hf_folder};
+use texcnn::encoder::{Checkpoint, CheckpointTensor, TensorIssue};
+use texcnn_native::hf_folder::{
+    CONFIG_FILE, LoadError, PYTORCH_FILE, SAFETENSORS_FILE, load_hf_folder, read_pytorch,
+};
 
 /// A temp folder with the golden `config.json` and the given weights file.
 fn folder_with(name: &str, weights_name: &str, weights: &[u8]) -> PathBuf {

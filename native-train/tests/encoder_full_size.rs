@@ -2,15 +2,15 @@
 //! official layout (`bert.*` keys, PyTorch layout, safetensors), load back through the
 //! folder loader, and embed a 2,000 bp segment.
 // Reads model folders from disk: native only.
-#![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::time::Instant;
 
 use burn::tensor::Device;
-use texcnn::encoder::folder::{CONFIG_FILE, SAFETENSORS_FILE};
-use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder, load_hf_folder};
+use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
+use texcnn_native::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
 
 #[test]
 fn dnabert2_117m_saves_in_the_official_layout_loads_back_and_embeds_2000_bp() {
