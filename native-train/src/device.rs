@@ -1,8 +1,67 @@
-//! Choosing the compute device.
+//! Choosing the compute device: the one `--device` of every command that computes.
 
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
-/// burn's wgpu backend (see [`texcnn::device::wgpu`]).
-pub fn wgpu_device() -> anyhow::Result<Device> {
-    texcnn::device::wgpu().map_err(anyhow::Error::msg)
+/// Where a command computes (`--device cpu|wgpu`; `flex` and `gpu` are accepted too).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    /// burn's Flex CPU backend.
+    #[default]
+    #[value(alias = "flex")]
+    #[serde(alias = "flex")]
+    Cpu,
+    /// burn's wgpu backend: a GPU through Vulkan, Metal or DX12 (or a software Vulkan
+    /// adapter such as Mesa's lavapipe).
+    #[value(alias = "gpu")]
+    #[serde(alias = "gpu")]
+    Wgpu,
+}
+
+impl DeviceChoice {
+    /// The device (wgpu: the first adapter, or an error that says why there is none).
+    pub fn device(self) -> anyhow::Result<Device> {
+        match self {
+            Self::Cpu => Ok(Device::flex()),
+            Self::Wgpu => texcnn::device::wgpu().map_err(anyhow::Error::msg),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Cpu => "cpu",
+            Self::Wgpu => "wgpu",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeviceChoice;
+    use clap::ValueEnum;
+
+    #[test]
+    fn old_checkpoints_and_aliases_read_as_the_same_choice() {
+        // `texcnn pretrain` checkpoints store their arguments; before this enum `device` was
+        // free text, "cpu" or "wgpu" (also "flex" and "gpu").
+        for (text, choice) in [
+            ("cpu", DeviceChoice::Cpu),
+            ("flex", DeviceChoice::Cpu),
+            ("wgpu", DeviceChoice::Wgpu),
+            ("gpu", DeviceChoice::Wgpu),
+        ] {
+            let json = format!("\"{text}\"");
+            assert_eq!(serde_json::from_str::<DeviceChoice>(&json).unwrap(), choice);
+            assert_eq!(DeviceChoice::from_str(text, true).unwrap(), choice);
+        }
+        assert_eq!(
+            serde_json::to_string(&DeviceChoice::Wgpu).unwrap(),
+            "\"wgpu\""
+        );
+        assert_eq!(DeviceChoice::Cpu.to_string(), "cpu");
+        assert!(DeviceChoice::from_str("tpu", true).is_err());
+    }
 }

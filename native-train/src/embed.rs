@@ -5,22 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::pipeline::SegmentEmbedder;
 use texcnn_native::hf_folder::load_hf_folder;
 use texcnn_native::output::AtomicFile;
 
-use texcnn::{segment, tokenizer};
+use crate::device::DeviceChoice;
 
-/// Where the encoder runs.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// burn's Flex CPU backend.
-    Cpu,
-    /// burn's wgpu backend (GPU, or a software Vulkan adapter).
-    Wgpu,
-}
+use texcnn::{segment, tokenizer};
 
 #[derive(clap::Args, Debug)]
 pub struct EmbedArgs {
@@ -44,16 +36,13 @@ pub struct EmbedArgs {
     /// Segments per forward pass.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
-    /// Backend to run the encoder on.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub device: Backend,
+    /// Where the encoder runs.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
 }
 
 pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
-    let device = match args.device {
-        Backend::Cpu => Device::flex(),
-        Backend::Wgpu => crate::device::wgpu_device()?,
-    };
+    let device = args.device.device()?;
     let loaded = load_hf_folder(&args.model, &device)
         .with_context(|| format!("loading the model folder {}", args.model.display()))?;
     let tokenizer = match &loaded.tokenizer_json {

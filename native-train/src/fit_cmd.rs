@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::{FeaturePart, LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
 use texcnn::features::{FeatureSource, FeatureSpec, FeatureStore};
@@ -27,6 +26,7 @@ use crate::bundle_cmd::Quantize;
 use crate::commands::{
     DataArgs, EPOCH_LOG_HEADER, SplitChoice, log_epoch, run_meta, write_seed_run,
 };
+use crate::device::DeviceChoice;
 
 /// Settings of `texcnn fit`.
 #[derive(clap::Args, Debug, Clone)]
@@ -81,6 +81,9 @@ pub struct FitArgs {
     /// Segments per encoder pass while embedding.
     #[arg(long, default_value_t = 8)]
     pub embed_batch: usize,
+    /// Where the encoder embeds and the head trains.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
     /// Where segment embeddings are cached (default: $XDG_CACHE_HOME/texcnn/embeddings or
     /// ~/.cache/texcnn/embeddings).
     #[arg(long)]
@@ -225,7 +228,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     eprintln!("loading the encoder from {} ...", args.encoder.display());
     let encoder_bundle = encoder_bundle_from_folder(&args.encoder, args.quantize.into(), plan)
         .with_context(|| format!("loading the encoder {}", args.encoder.display()))?;
-    let device = Device::flex();
+    let device = args.device.device()?;
     let embedder = BundleEmbedder::new(&encoder_bundle, &device)?;
     let cache_root = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let cache = EmbeddingCache::open(&cache_root, &embedder.cache_key())?;

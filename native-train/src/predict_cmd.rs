@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::Bundle;
 use texcnn::predict::Predictor;
 use texcnn_native::data::features::{FeatureTables, describe};
 use texcnn_native::output::AtomicFile;
 
-use crate::embed::Backend;
+use crate::device::DeviceChoice;
 
 #[derive(clap::Args, Debug)]
 pub struct PredictArgs {
@@ -48,9 +47,9 @@ pub struct ModelArgs {
     /// Segments per encoder pass.
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
-    /// Backend to run the model on.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub device: Backend,
+    /// Where the encoder runs (the head always runs on the CPU).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
 }
 
 impl ModelArgs {
@@ -61,14 +60,11 @@ impl ModelArgs {
 }
 
 /// The predictor of the bundle file `path`, on `device`.
-fn load_predictor(path: &Path, device: Backend) -> anyhow::Result<Predictor> {
+fn load_predictor(path: &Path, device: DeviceChoice) -> anyhow::Result<Predictor> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let bundle = Bundle::from_bytes(&bytes)
         .with_context(|| format!("loading the bundle {}", path.display()))?;
-    let device = match device {
-        Backend::Cpu => Device::flex(),
-        Backend::Wgpu => crate::device::wgpu_device()?,
-    };
+    let device = device.device()?;
     Predictor::from_bundle(&bundle, &device)
         .with_context(|| format!("loading the model of {}", path.display()))
 }

@@ -26,6 +26,8 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
+
+use crate::device::DeviceChoice;
 use texcnn::encoder::mlm::MlmHead;
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::tokenizer::{Dnabert2Tokenizer, OFFICIAL_TOKENIZER_JSON};
@@ -88,8 +90,8 @@ pub struct PretrainArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Compute device: `cpu` (burn Flex) or `wgpu` (GPU through Vulkan/Metal/DX12).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
     /// Stop after this many seconds (a checkpoint is written first); resume later.
     #[arg(long)]
     pub max_seconds: Option<u64>,
@@ -199,14 +201,6 @@ fn masked_examples(
         .collect()
 }
 
-fn pick_device(name: &str) -> anyhow::Result<Device> {
-    match name {
-        "cpu" | "flex" => Ok(Device::flex()),
-        "wgpu" | "gpu" => crate::device::wgpu_device(),
-        other => anyhow::bail!("unknown device {other:?}: use cpu or wgpu"),
-    }
-}
-
 /// Held-out evaluation: (loss, masked accuracy) over fixed crops and masks.
 fn evaluate(model: &MaskedLm, heldout: &[Masked], device: &Device, batch: usize) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -251,7 +245,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
             state.step,
             state.args.steps
         );
-        let (steps, max_seconds, device) = (args.steps, args.max_seconds, args.device.clone());
+        let (steps, max_seconds, device) = (args.steps, args.max_seconds, args.device);
         args = state.args.clone();
         // A resumed run may extend the schedule, change its time budget or move device.
         args.steps = steps.max(args.steps);
@@ -323,7 +317,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         unigram_acc, context_acc
     );
 
-    let base_device = pick_device(&args.device)?;
+    let base_device = args.device.device()?;
     base_device.seed(args.seed);
     let device = base_device.clone().autodiff();
     let mut model = MaskedLm {
