@@ -19,7 +19,7 @@ use texcnn::head::TextCnnHeadConfig;
 use texcnn::predict::{LABEL_NORM, Predictor};
 use texcnn::segment::SegmentPlan;
 use texcnn::sequence::parse_text;
-use texcnn_native::untrained::attach_random_head;
+use texcnn_native::train::untrained::attach_random_head;
 
 const ENCODER: &[u8] = include_bytes!("../../tests/fixtures/bundles/golden_tiny_f32.texcnn");
 const PROMOTERS: &str = include_str!("../../tests/fixtures/promoters_excerpt.fa");

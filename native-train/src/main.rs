@@ -6,17 +6,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-mod bench;
-mod bundle_cmd;
-mod commands;
-mod device;
-mod embed;
-mod fit_cmd;
-mod input;
-mod predict_cmd;
+mod cli;
 mod pretrain;
-mod tokenize;
-mod variants_cmd;
+
+use cli::{bench, bundle, commands, embed, fit, predict, tokenize, variants};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,15 +42,15 @@ enum Command {
     /// Embed every FASTA record with a DNABERT-2 encoder (mean of the last hidden layer).
     Embed(embed::EmbedArgs),
     /// Predict expression for FASTA records with a predictor bundle (TSV out).
-    Predict(predict_cmd::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Variant effects: the prediction of each edited record (substitutions, indels up to
     /// 50 bp) against the reference, re-embedding only the segments an edit changes.
-    Variants(variants_cmd::VariantsArgs),
+    Variants(variants::VariantsArgs),
     /// Saturation mutagenesis: every substitution of a region, as a table and a heatmap.
-    Ism(variants_cmd::IsmArgs),
+    Ism(variants::IsmArgs),
     /// Train TExCNN's head on cached segment embeddings of an encoder (one run per seed on one
     /// split), write predictions for `texcnn evaluate` and the best run as a predictor bundle.
-    Fit(Box<fit_cmd::FitArgs>),
+    Fit(Box<fit::FitArgs>),
     /// Pre-train a DNABERT-2-architecture encoder by masked-language modelling on FASTA.
     Pretrain(Box<pretrain::PretrainArgs>),
     /// Turn a Hugging Face DNABERT-2 folder into an encoder-only texcnn bundle.
@@ -71,7 +64,7 @@ enum Command {
         out: PathBuf,
         /// Storage of the encoder weights.
         #[arg(long, value_enum, default_value = "int8")]
-        quantize: bundle_cmd::Quantize,
+        quantize: bundle::Quantize,
         /// Name on the model card (default: the folder's name).
         #[arg(long)]
         name: Option<String>,
@@ -173,7 +166,7 @@ enum Baseline {
 }
 
 fn main() -> ExitCode {
-    texcnn_native::memory::reuse_freed_memory();
+    texcnn_native::train::memory::reuse_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tokenize {
@@ -183,10 +176,10 @@ fn main() -> ExitCode {
         } => tokenize::run(&fasta, tokenizer.as_deref(), tokens),
         Command::Embed(args) => embed::run(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Predict(args) => predict_cmd::run(&args),
-        Command::Variants(args) => variants_cmd::run_variants(&args),
-        Command::Ism(args) => variants_cmd::run_ism(&args),
-        Command::Fit(args) => fit_cmd::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Variants(args) => variants::run_variants(&args),
+        Command::Ism(args) => variants::run_ism(&args),
+        Command::Fit(args) => fit::run(&args),
         Command::Pretrain(args) => pretrain::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Import {
             hf_dir,
@@ -205,9 +198,9 @@ fn main() -> ExitCode {
                 window_policy: texcnn::segment::WindowPolicy::Exact,
                 tss,
             };
-            bundle_cmd::import(&hf_dir, &out, quantize, name, plan)
+            bundle::import(&hf_dir, &out, quantize, name, plan)
         }
-        Command::Inspect { file } => bundle_cmd::inspect(&file),
+        Command::Inspect { file } => bundle::inspect(&file),
         Command::Split { data, seed, out } => commands::split(&data, seed, &out),
         Command::Baseline {
             baseline:

@@ -15,7 +15,7 @@ use texcnn::bundle::{Bundle, Codec, ModelCard, Precision, QuantPlan, cosine};
 use texcnn::encoder::checkpoint::{Checkpoint, CheckpointTensor};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::segment::SegmentPlan;
-use texcnn_native::import::import_hf_folder;
+use texcnn_native::files::import::import_hf_folder;
 
 const TOKEN_IDS_JSON: &str =
     include_str!("../../tests/fixtures/dnabert2_golden_tiny/token_ids.json");

@@ -74,8 +74,8 @@ fn fixtures_are_what_import_writes_and_f32_is_identical_to_the_folder() {
     use burn::tensor::Device;
     use texcnn::bundle::{Bundle, ModelCard, Precision, cosine};
     use texcnn::segment::SegmentPlan;
-    use texcnn_native::hf_folder::load_hf_folder;
-    use texcnn_native::import::import_hf_folder;
+    use texcnn_native::files::hf_folder::load_hf_folder;
+    use texcnn_native::files::import::import_hf_folder;
 
     const F32_BUNDLE: &[u8] = include_bytes!("../../tests/fixtures/bundles/golden_tiny_f32.texcnn");
     const INT8_BUNDLE: &[u8] =

@@ -84,7 +84,8 @@ fn pretrain_writes_official_layout_and_resumes() {
             .contains_key("cls.predictions.decoder.bias")
     );
     let loaded =
-        texcnn_native::hf_folder::load_hf_folder(&dir, &burn::tensor::Device::flex()).unwrap();
+        texcnn_native::files::hf_folder::load_hf_folder(&dir, &burn::tensor::Device::flex())
+            .unwrap();
     assert_eq!(loaded.config.hidden_size, 32);
 
     let second = pretrain(&dir, 6);

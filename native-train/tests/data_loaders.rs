@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use texcnn_native::baselines::kmer_ridge::{self, KmerRidgeConfig};
 use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
 use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::data::split::{Part, SplitFractions};
+use texcnn_native::data::split_file::{SplitFile, SplitFileError, make_split};
 use texcnn_native::data::table::{TableOptions, load_table};
-use texcnn_native::kmer_ridge::{self, KmerRidgeConfig};
-use texcnn_native::split::{Part, SplitFractions};
-use texcnn_native::split_file::{SplitFile, SplitFileError, make_split};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
@@ -336,7 +336,7 @@ fn kmer_ridge_beats_chance_on_held_out_genes() {
         .filter(|p| p.part == Part::Test)
         .map(|p| (p.prediction, p.label))
         .unzip();
-    let s = texcnn_native::metrics::scores(&pred, &label).unwrap();
+    let s = texcnn_native::eval::metrics::scores(&pred, &label).unwrap();
     assert_eq!(s.n, 129);
     assert!((s.r2 - 0.2786).abs() < 5e-4, "R² {}", s.r2);
 }

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use texcnn::bundle::Bundle;
 use texcnn::predict::{Inputs, Predictor};
+use texcnn_native::data::split::Part;
+use texcnn_native::data::split_file::SplitFile;
 use texcnn_native::data::table::{TableOptions, load_table};
-use texcnn_native::split::Part;
-use texcnn_native::split_file::SplitFile;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -78,7 +78,7 @@ fn default_bundle_reproduces_its_cards_test_metrics() {
         }
     }
     for (pred, suffix) in [(dna, ""), (with_features, ", DNA + per-gene features")] {
-        let scores = texcnn_native::metrics::scores(&pred, &label).unwrap();
+        let scores = texcnn_native::eval::metrics::scores(&pred, &label).unwrap();
         assert_eq!(scores.n, split.test.len());
         let card_r2 = metric(&bundle, &format!("R² (squared Pearson){suffix}"));
         let card_r = metric(&bundle, &format!("Pearson r{suffix}"));

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
-use texcnn_native::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
+use texcnn_native::files::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
 
 #[test]
 fn dnabert2_117m_saves_in_the_official_layout_loads_back_and_embeds_2000_bp() {

@@ -13,12 +13,12 @@ use texcnn::pipeline::SegmentEmbedder;
 use texcnn::predict::Predictor;
 use texcnn::segment::{SegmentPlan, WindowPolicy};
 use texcnn::tokenizer::Dnabert2Tokenizer;
-use texcnn_native::embed_cache::EmbeddingCache;
-use texcnn_native::fit::{
+use texcnn_native::train::embed_cache::EmbeddingCache;
+use texcnn_native::train::fit::{
     BundleEmbedder, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
     predictor_bundle, quantiles, train_head,
 };
-use texcnn_native::trainer::{TrainData, TrainerConfig};
+use texcnn_native::train::trainer::{TrainData, TrainerConfig};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")

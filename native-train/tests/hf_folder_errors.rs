@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use texcnn::encoder::{Checkpoint, CheckpointTensor, TensorIssue};
-use texcnn_native::hf_folder::{
+use texcnn_native::files::hf_folder::{
     CONFIG_FILE, LoadError, PYTORCH_FILE, SAFETENSORS_FILE, load_hf_folder, read_pytorch,
 };
 

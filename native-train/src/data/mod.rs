@@ -13,6 +13,8 @@
 pub mod fasta;
 pub mod features;
 pub mod h5;
+pub mod split;
+pub mod split_file;
 pub mod table;
 
 use std::fmt;
@@ -107,9 +109,9 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The fingerprint recorded in split files (see [`crate::split::dataset_fingerprint`]).
+    /// The fingerprint recorded in split files (see [`crate::data::split::dataset_fingerprint`]).
     pub fn fingerprint(&self) -> u64 {
-        crate::split::dataset_fingerprint(
+        crate::data::split::dataset_fingerprint(
             self.examples
                 .iter()
                 .map(|e| (e.id.as_str(), e.sequence.as_str(), e.label)),

@@ -27,7 +27,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::device::DeviceChoice;
+use crate::cli::device::DeviceChoice;
 use texcnn::encoder::mlm::MlmHead;
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::tokenizer::{Dnabert2Tokenizer, OFFICIAL_TOKENIZER_JSON};
@@ -474,7 +474,7 @@ fn save(
     baselines: (f64, f64),
 ) -> anyhow::Result<()> {
     // Write next to the target, then rename: an interrupted save never corrupts a checkpoint.
-    let write = |name: &Path, bytes: &[u8]| texcnn_native::output::write_atomic(name, bytes);
+    let write = |name: &Path, bytes: &[u8]| texcnn_native::files::output::write_atomic(name, bytes);
     let mut store = BurnpackStore::from_file(state_dir.join("model.partial.bpk")).overwrite(true);
     model
         .save_into(&mut store)

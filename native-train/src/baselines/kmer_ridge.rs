@@ -1,20 +1,20 @@
 //! The k-mer frequency ridge regression baseline.
 //!
 //! Features: the overlapping k-mer frequencies of the whole sequence (4^k values, see
-//! [`crate::kmer`]), plus the data set's per-gene features if asked (encoded by a
+//! [`crate::baselines::kmer`]), plus the data set's per-gene features if asked (encoded by a
 //! [`texcnn::features::FeatureSpec`] fitted on the training genes: transformed, standardised,
 //! missing values as 0 with indicators); with no k the features alone (the features-only
 //! baseline). The ridge penalty α is chosen
 //! on the validation genes only (lowest validation MSE over [`default_alpha_grid`]); the model is
 //! fitted on the training genes only. Test genes are only predicted.
 
-use crate::kmer::{KmerCounter, KmerError};
-use crate::metrics::mse;
-use crate::ridge::{Matrix, RidgeError, RidgeModel, RidgeProblem, default_alpha_grid};
-use crate::split::{Part, part_indices};
+use crate::baselines::kmer::{KmerCounter, KmerError};
+use crate::baselines::ridge::{Matrix, RidgeError, RidgeModel, RidgeProblem, default_alpha_grid};
+use crate::data::split::{Part, part_indices};
+use crate::eval::metrics::mse;
 
 use crate::data::Dataset;
-use crate::predictions::Prediction;
+use crate::eval::predictions::Prediction;
 
 /// Settings of one k-mer ridge run.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,8 +12,8 @@ use texcnn::pipeline::SegmentEmbedder;
 use texcnn::predict::{EMBEDDING_NORM, PredictError, head_part};
 use texcnn::segment::SegmentPlan;
 
-use crate::embed_cache::{CacheError, EmbeddingCache, SegmentEmbeddings, key_of};
-use crate::trainer::{self, EpochLog, TrainData, TrainError, TrainReport, TrainerConfig};
+use crate::train::embed_cache::{CacheError, EmbeddingCache, SegmentEmbeddings, key_of};
+use crate::train::trainer::{self, EpochLog, TrainData, TrainError, TrainReport, TrainerConfig};
 
 /// Why fitting failed.
 #[derive(Debug, thiserror::Error)]
@@ -293,8 +293,8 @@ pub fn encoder_bundle_from_folder(
     dir: &Path,
     precision: texcnn::bundle::Precision,
     plan: SegmentPlan,
-) -> Result<Bundle, crate::import::ImportError> {
-    crate::import::import_hf_folder(
+) -> Result<Bundle, crate::files::import::ImportError> {
+    crate::files::import::import_hf_folder(
         dir,
         ModelCard::imported_encoder(
             &dir.file_name()

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::split::Part;
+use crate::data::split::Part;
 
 /// One prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +90,7 @@ impl PredictionFile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        crate::output::replace_file(path, self.to_text().as_bytes()).map_err(io)
+        crate::files::output::replace_file(path, self.to_text().as_bytes()).map_err(io)
     }
 
     /// Parses the text of a prediction file (`path` only names it in errors).

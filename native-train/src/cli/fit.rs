@@ -14,19 +14,19 @@ use texcnn::head::TextCnnHeadConfig;
 use texcnn::predict::head_part;
 use texcnn::segment::{SegmentPlan, WindowPolicy};
 use texcnn_native::data::features::FeatureTables;
-use texcnn_native::embed_cache::EmbeddingCache;
-use texcnn_native::fit::{
+use texcnn_native::data::split::Part;
+use texcnn_native::train::embed_cache::EmbeddingCache;
+use texcnn_native::train::fit::{
     BundleEmbedder, HeadRun, embed_all, embedding_norm, encoder_bundle_from_folder, normalise,
     predictor_bundle, quantiles, train_head,
 };
-use texcnn_native::split::Part;
-use texcnn_native::trainer::{TrainData, TrainerConfig};
+use texcnn_native::train::trainer::{TrainData, TrainerConfig};
 
-use crate::bundle_cmd::Quantize;
-use crate::commands::{
+use crate::cli::bundle::Quantize;
+use crate::cli::commands::{
     DataArgs, EPOCH_LOG_HEADER, SplitChoice, log_epoch, run_meta, write_seed_run,
 };
-use crate::device::DeviceChoice;
+use crate::cli::device::DeviceChoice;
 
 /// Settings of `texcnn fit`.
 #[derive(clap::Args, Debug, Clone)]
@@ -67,7 +67,7 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 0.5)]
     pub dropout: f64,
     /// Training seeds (head initialisation and batch order), e.g. 0-9.
-    #[arg(long, default_value = "0", value_parser = crate::commands::parse_seeds)]
+    #[arg(long, default_value = "0", value_parser = crate::cli::commands::parse_seeds)]
     pub seeds: std::vec::Vec<u64>,
     #[arg(long, default_value_t = 100)]
     pub epochs: usize,
@@ -193,7 +193,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.with_window(args.window, WindowPolicy::PadOrTrim))
         .and_then(|p| p.with_tss(args.window / 2 + 1))
         .context("segment plan")?;
-    let dataset = crate::commands::load(&args.data)?;
+    let dataset = crate::cli::commands::load(&args.data)?;
     if args.bundle_out.is_some() && !args.data.data_features.is_empty() {
         bail!(
             "--bundle-out with --data-features: a bundle carries per-gene features looked up by gene id, which only --features tables give; pass the columns as a table with --features"
@@ -220,9 +220,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
     let (split, split_path) = args.split.resolve(&dataset, &args.out_dir)?;
     let parts = split.assign(&dataset)?;
-    let train_idx = texcnn_native::split::part_indices(&parts, Part::Train);
-    let valid_idx = texcnn_native::split::part_indices(&parts, Part::Valid);
-    let test_idx = texcnn_native::split::part_indices(&parts, Part::Test);
+    let train_idx = texcnn_native::data::split::part_indices(&parts, Part::Train);
+    let valid_idx = texcnn_native::data::split::part_indices(&parts, Part::Valid);
+    let test_idx = texcnn_native::data::split::part_indices(&parts, Part::Test);
     let all_idx: Vec<usize> = (0..parts.len()).filter(|&i| parts[i].is_some()).collect();
 
     eprintln!("loading the encoder from {} ...", args.encoder.display());
@@ -285,7 +285,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
     for (k, e) in all_idx.iter().zip(embedded) {
         by_example[*k] = Some(e);
     }
-    let placeholder = texcnn_native::embed_cache::SegmentEmbeddings {
+    let placeholder = texcnn_native::train::embed_cache::SegmentEmbeddings {
         segments: 0,
         width: 0,
         values: Vec::new(),
@@ -425,7 +425,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                     (run.predictions[k], labels[*i])
                 })
                 .unzip();
-            texcnn_native::metrics::scores(&p, &l)
+            texcnn_native::eval::metrics::scores(&p, &l)
         };
         let on = format!(
             "test split: {} held-out genes (split seed {}), never used for training or selection",
@@ -454,7 +454,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter_map(|(_, r)| score(&test_idx, r).map(|s| s.r2))
                 .collect();
-            let summary = texcnn_native::metrics::summarize(&r2s).context("no scored run")?;
+            let summary = texcnn_native::eval::metrics::summarize(&r2s).context("no scored run")?;
             let metric = |name: String, value: f64| Metric {
                 name: name + what,
                 value,
@@ -573,7 +573,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         bundle.features = features_part;
         bundle.validate()?;
         let bytes = bundle.to_bytes()?;
-        texcnn_native::output::write_atomic(out, &bytes)?;
+        texcnn_native::files::output::write_atomic(out, &bytes)?;
         eprintln!("{}: {:.2} MB", out.display(), bytes.len() as f64 / 1e6);
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());

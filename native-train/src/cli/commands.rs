@@ -7,16 +7,16 @@ use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use clap::Args;
+use texcnn_native::baselines::kmer_ridge::{self, KmerRidgeConfig};
 use texcnn_native::data::fasta::{FastaOptions, load_fasta_with_labels};
 use texcnn_native::data::h5::{H5Options, load_h5};
+use texcnn_native::data::split::{Part, SplitFractions, count_parts, part_indices};
+use texcnn_native::data::split_file::SplitFile;
 use texcnn_native::data::table::{TableOptions, load_table};
 use texcnn_native::data::{Dataset, SourceKind, source_kind};
-use texcnn_native::evaluate::{scatter_svg, score_runs, summarize_runs};
-use texcnn_native::kmer_ridge::{self, KmerRidgeConfig};
-use texcnn_native::predictions::{Prediction, PredictionFile};
-use texcnn_native::split::{Part, SplitFractions, count_parts, part_indices};
-use texcnn_native::split_file::SplitFile;
-use texcnn_native::trainer::{self, TrainerConfig};
+use texcnn_native::eval::evaluate::{scatter_svg, score_runs, summarize_runs};
+use texcnn_native::eval::predictions::{Prediction, PredictionFile};
+use texcnn_native::train::trainer::{self, TrainerConfig};
 
 /// Where the labelled data comes from.
 #[derive(Args, Debug, Clone)]
@@ -172,7 +172,8 @@ fn describe_split(split: &SplitFile) -> String {
 /// `texcnn split`.
 pub fn split(data: &DataArgs, seed: u64, out: &Path) -> anyhow::Result<ExitCode> {
     let dataset = load(data)?;
-    let split = texcnn_native::split_file::make_split(&dataset, seed, SplitFractions::default())?;
+    let split =
+        texcnn_native::data::split_file::make_split(&dataset, seed, SplitFractions::default())?;
     split.write(out)?;
     eprintln!("{}: {}", out.display(), describe_split(&split));
     Ok(ExitCode::SUCCESS)
@@ -229,7 +230,7 @@ pub fn kmer_ridge(
         None => seeds
             .iter()
             .map(|&seed| {
-                let split = texcnn_native::split_file::make_split(
+                let split = texcnn_native::data::split_file::make_split(
                     &dataset,
                     seed,
                     SplitFractions::default(),
@@ -269,7 +270,7 @@ pub fn kmer_ridge(
         let out = out_dir.join(format!("predictions_seed{}.tsv", split.seed));
         file.write(&out)?;
         let (p, l) = file.part(Part::Test);
-        let s = texcnn_native::metrics::scores(&p, &l);
+        let s = texcnn_native::eval::metrics::scores(&p, &l);
         eprintln!(
             "{}: alpha {} (chosen on valid), test R² {}",
             out.display(),
@@ -337,7 +338,7 @@ pub fn evaluate(
                 .unwrap_or_default()
         );
         let svg = scatter_svg(&label, &pred, &title, file.meta("label").unwrap_or("label"));
-        texcnn_native::output::write_atomic(path, svg)?;
+        texcnn_native::files::output::write_atomic(path, svg)?;
         eprintln!(
             "{}: scatter of {} ({} part)",
             path.display(),
@@ -473,7 +474,7 @@ impl<'a> SeedRuns<'a> {
 
 /// `texcnn baseline onehot-cnn`.
 pub fn onehot_cnn(data: &DataArgs, args: &CnnArgs) -> anyhow::Result<ExitCode> {
-    use texcnn_native::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
+    use texcnn_native::baselines::onehot_cnn::{OneHotCnn, OneHotCnnConfig, one_hot};
 
     let dataset = load(data)?;
     let length = dataset.examples[0].sequence.len();
@@ -550,10 +551,10 @@ pub fn deeplncloc(
     dll: &DeepLncLocArgs,
 ) -> anyhow::Result<ExitCode> {
     use texcnn::head::{TextCnnHead, TextCnnHeadConfig};
-    use texcnn_native::deeplncloc::{
+    use texcnn_native::baselines::deeplncloc::{
         check_lengths, check_settings, kmer_tokens, subsequence_vectors,
     };
-    use texcnn_native::word2vec::{self, Word2VecConfig};
+    use texcnn_native::baselines::word2vec::{self, Word2VecConfig};
 
     let (k, s, dim) = (dll.k, dll.subsequences, dll.w2v_dim);
     check_settings(k, s)?;
@@ -678,7 +679,7 @@ impl SplitChoice {
         let (split, path) = match &self.split {
             Some(path) => (SplitFile::read(path)?, path.clone()),
             None => {
-                let split = texcnn_native::split_file::make_split(
+                let split = texcnn_native::data::split_file::make_split(
                     dataset,
                     self.split_seed,
                     SplitFractions::default(),
@@ -722,15 +723,18 @@ pub fn write_seed_run(
     let file = PredictionFile { meta, rows };
     let out = out_dir.join(format!("predictions_seed{seed}.tsv"));
     file.write(&out)?;
-    texcnn_native::output::write_atomic(&out_dir.join(format!("train_log_seed{seed}.tsv")), log)
-        .with_context(|| format!("writing the training log to {}", out_dir.display()))?;
+    texcnn_native::files::output::write_atomic(
+        &out_dir.join(format!("train_log_seed{seed}.tsv")),
+        log,
+    )
+    .with_context(|| format!("writing the training log to {}", out_dir.display()))?;
     let (p, l) = file.part(Part::Test);
     eprintln!(
         "{}: {}, test R² {}",
         out.display(),
         file.meta("best_epoch")
             .map_or_else(String::new, |b| format!("best epoch {b}")),
-        texcnn_native::metrics::scores(&p, &l)
+        texcnn_native::eval::metrics::scores(&p, &l)
             .map_or("undefined".into(), |s| format!("{:.4}", s.r2))
     );
     Ok(())
@@ -740,7 +744,7 @@ pub fn write_seed_run(
 pub const EPOCH_LOG_HEADER: &str = "epoch\ttrain_mse\tvalid_mse\tseconds\n";
 
 /// Prints one epoch's losses and appends them to a training log.
-pub fn log_epoch(seed: u64, log: &mut String, e: &texcnn_native::trainer::EpochLog) {
+pub fn log_epoch(seed: u64, log: &mut String, e: &texcnn_native::train::trainer::EpochLog) {
     eprintln!(
         "seed {seed} epoch {}: train MSE {:.4}, valid MSE {:.4} (standardised), {:.1} s",
         e.epoch, e.train_loss, e.valid_loss, e.seconds
@@ -758,7 +762,7 @@ pub fn run_meta(
     dataset: &Dataset,
     (split_path, split_seed): (&Path, u64),
     seed: u64,
-    report: &texcnn_native::trainer::TrainReport,
+    report: &texcnn_native::train::trainer::TrainReport,
     config: &TrainerConfig,
 ) -> Vec<(String, String)> {
     vec![

@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use crate::metrics::{Scores, Summary, scores, summarize};
-use crate::split::Part;
+use crate::data::split::Part;
+use crate::eval::metrics::{Scores, Summary, scores, summarize};
 
-use crate::predictions::PredictionFile;
+use crate::eval::predictions::PredictionFile;
 
 /// The scores of one run.
 #[derive(Debug, Clone, PartialEq)]

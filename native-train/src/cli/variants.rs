@@ -13,9 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::predict::Predictor;
 use texcnn::sequence::Sequence;
 use texcnn::variants::{Edit, EditScores, saturation_edits};
-use texcnn_native::output::{AtomicFile, write_atomic};
+use texcnn_native::files::output::{AtomicFile, write_atomic};
 
-use crate::predict_cmd::ModelArgs;
+use crate::cli::predict::ModelArgs;
 use crate::pretrain::plot::escape;
 
 #[derive(clap::Args, Debug)]
@@ -187,7 +187,7 @@ fn read_variants(path: &Path) -> anyhow::Result<(Vec<VariantRow>, usize)> {
 
 pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
     let predictor = args.model.load()?;
-    let input = crate::input::read_records(&args.fasta)?;
+    let input = crate::cli::input::read_records(&args.fasta)?;
     let (rows, mut errors) = read_variants(&args.variants)?;
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, record) in input.records.iter().enumerate() {
@@ -307,7 +307,7 @@ struct IsmPanel {
 
 pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
     let predictor = args.model.load()?;
-    let input = crate::input::read_records(&args.fasta)?;
+    let input = crate::cli::input::read_records(&args.fasta)?;
     let mut errors = input.errors;
     let names = predictor.output_names();
     let (start, end) = args.region;

@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::Bundle;
 use texcnn::predict::Predictor;
 use texcnn_native::data::features::{FeatureTables, describe};
-use texcnn_native::output::AtomicFile;
+use texcnn_native::files::output::AtomicFile;
 
-use crate::device::DeviceChoice;
+use crate::cli::device::DeviceChoice;
 
 #[derive(clap::Args, Debug)]
 pub struct PredictArgs {
@@ -129,7 +129,7 @@ impl Supplied {
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let predictor = args.model.load()?;
     let supplied = Supplied::read(&args.features, &predictor)?;
-    let input = crate::input::read_records(&args.fasta)?;
+    let input = crate::cli::input::read_records(&args.fasta)?;
     let mut errors = input.errors;
 
     let mut out = AtomicFile::create(&args.out)?;

@@ -1,17 +1,17 @@
 //! The DeepLncLoc input (Zeng et al. 2022), which TExCNN's paper used as a baseline: overlapping
-//! k-mers are the words of a sequence, Word2Vec ([`crate::word2vec`]) gives each a vector, the
+//! k-mers are the words of a sequence, Word2Vec ([`crate::baselines::word2vec`]) gives each a vector, the
 //! k-mer list is cut into `s` equal subsequences and each subsequence becomes the mean of its
 //! k-mer vectors. The [genes, s, dim] result goes through TExCNN's text-CNN head.
 //!
-//! k-mers are indexed as in [`crate::kmer`] (base 4, A=0 C=1 G=2 T=3, first base most
+//! k-mers are indexed as in [`crate::baselines::kmer`] (base 4, A=0 C=1 G=2 T=3, first base most
 //! significant, stride 1). A k-mer with any other character is unknown and, like a k-mer that
 //! Word2Vec never saw, counts as a zero vector: it still takes its place in the mean.
 
 use std::ops::Range;
 
-use crate::kmer::MAX_K;
+use crate::baselines::kmer::MAX_K;
 
-use crate::word2vec::Embeddings;
+use crate::baselines::word2vec::Embeddings;
 
 /// Why the DeepLncLoc input cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +55,7 @@ pub fn kmer_tokens(seq: &str, k: usize) -> Vec<Option<u32>> {
     let (mut code, mut valid_run) = (0u64, 0usize);
     let mut out = Vec::with_capacity(bytes.len() + 1 - k);
     for (i, &b) in bytes.iter().enumerate() {
-        match crate::kmer::base_code(b) {
+        match crate::baselines::kmer::base_code(b) {
             Some(c) => {
                 code = ((code << 2) | c as u64) & mask;
                 valid_run += 1;
@@ -138,7 +138,7 @@ pub fn check_lengths<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::word2vec::{Word2VecConfig, train};
+    use crate::baselines::word2vec::{Word2VecConfig, train};
 
     #[test]
     fn kmers_overlap_and_windows_with_n_are_unknown() {

@@ -421,7 +421,7 @@ mod tests {
     #[test]
     fn sgns_step_matches_numpy() {
         let f: StepFixture =
-            serde_json::from_str(include_str!("../../tests/fixtures/sgns_step.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/fixtures/sgns_step.json")).unwrap();
         let (mut input, mut output) = (f.input.clone(), f.output.clone());
         let mut scratch = vec![0f32; f.dim];
         let loss = sgns_step(

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::split::{Part, SplitError, SplitFractions, dedup_sequences, split_by_gene};
+use crate::data::split::{Part, SplitError, SplitFractions, dedup_sequences, split_by_gene};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
@@ -162,7 +162,7 @@ impl SplitFile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        crate::output::replace_file(path, text.as_bytes()).map_err(io)
+        crate::files::output::replace_file(path, text.as_bytes()).map_err(io)
     }
 
     /// The part of every example of `dataset` (`None` for a removed duplicate), after checking

@@ -17,11 +17,11 @@ pub fn run(fasta: &Path, tokenizer: Option<&Path>, tokens: bool) -> anyhow::Resu
         }
         None => Dnabert2Tokenizer::official()?,
     };
-    let crate::input::Input {
+    let crate::cli::input::Input {
         records,
         mut errors,
         ..
-    } = crate::input::read_records(fasta)?;
+    } = crate::cli::input::read_records(fasta)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for record in &records {

@@ -8,7 +8,7 @@ use texcnn::bundle::{Bundle, BundleError, EncoderPart, ModelCard, QuantPlan};
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::OFFICIAL_TOKENIZER_JSON;
 
-use crate::hf_folder::{LoadError, load_hf_folder};
+use crate::files::hf_folder::{LoadError, load_hf_folder};
 
 /// Why a folder could not be imported.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use texcnn::bundle::{Bundle, Encoding, ModelCard, Precision};
 use texcnn::segment::SegmentPlan;
-use texcnn_native::import::import_hf_folder;
+use texcnn_native::files::import::import_hf_folder;
 
 /// Storage precision of the encoder weights.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -57,7 +57,7 @@ pub fn import(
     )
     .with_context(|| format!("importing {source}"))?;
     let bytes = bundle.to_bytes().context("writing the bundle")?;
-    texcnn_native::output::write_atomic(out, &bytes)?;
+    texcnn_native::files::output::write_atomic(out, &bytes)?;
     eprintln!(
         "wrote {} ({} bytes, {:.1} MB, {:?}) in {:.1} s",
         out.display(),

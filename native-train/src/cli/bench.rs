@@ -21,10 +21,10 @@ use texcnn::rng::SplitMix64;
 use texcnn::segment::SegmentPlan;
 use texcnn::tokenizer::Dnabert2Tokenizer;
 use texcnn_native::data::h5::{H5Options, load_h5};
-use texcnn_native::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
-use texcnn_native::import::import_hf_folder;
-use texcnn_native::output::{AtomicFile, write_atomic};
-use texcnn_native::untrained::attach_random_head;
+use texcnn_native::files::hf_folder::{CONFIG_FILE, SAFETENSORS_FILE, load_hf_folder};
+use texcnn_native::files::import::import_hf_folder;
+use texcnn_native::files::output::{AtomicFile, write_atomic};
+use texcnn_native::train::untrained::attach_random_head;
 
 /// Weight precision of the benchmarked encoder.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,7 +251,7 @@ fn load_gene(args: &BenchArgs) -> anyhow::Result<Gene> {
         });
     }
     if let Some(path) = &args.fasta {
-        let record = crate::input::read_records(path)?
+        let record = crate::cli::input::read_records(path)?
             .records
             .into_iter()
             .next()

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::pipeline::SegmentEmbedder;
-use texcnn_native::hf_folder::load_hf_folder;
-use texcnn_native::output::AtomicFile;
+use texcnn_native::files::hf_folder::load_hf_folder;
+use texcnn_native::files::output::AtomicFile;
 
-use crate::device::DeviceChoice;
+use crate::cli::device::DeviceChoice;
 
 use texcnn::{segment, tokenizer};
 
@@ -58,11 +58,11 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<ExitCode> {
     };
 
     // Bad records are reported on stderr and skipped; the others are embedded.
-    let crate::input::Input {
+    let crate::cli::input::Input {
         records,
         errors: bad_records,
         ..
-    } = crate::input::read_records(&args.fasta)?;
+    } = crate::cli::input::read_records(&args.fasta)?;
     if records.is_empty() {
         bail!("{}: no valid sequence records", args.fasta.display());
     }
