@@ -134,18 +134,23 @@ impl FeatureSpec {
         Ok(())
     }
 
+    /// The error for `given` values where `expected` are read (naming the first column).
+    pub fn count_error(&self, given: usize, expected: usize) -> FeatureError {
+        FeatureError::Count {
+            given,
+            expected,
+            first: self
+                .columns
+                .first()
+                .map_or_else(String::new, |c| c.name.clone()),
+        }
+    }
+
     /// The head inputs of one gene from its raw values in column order (`None` or NaN =
     /// missing).
     pub fn encode(&self, raw: &[Option<f32>]) -> Result<Vec<f32>, FeatureError> {
         if raw.len() != self.columns.len() {
-            return Err(FeatureError::Count {
-                given: raw.len(),
-                expected: self.columns.len(),
-                first: self
-                    .columns
-                    .first()
-                    .map_or_else(String::new, |c| c.name.clone()),
-            });
+            return Err(self.count_error(raw.len(), self.columns.len()));
         }
         let mut out = vec![0.0f32; self.width()];
         let mut missing = vec![0usize; self.indicators.len()];

@@ -336,16 +336,7 @@ impl Predictor {
             (Some(values), Some(path)) => {
                 let width = path.config.extra_features;
                 if values.len() != width {
-                    return Err(FeatureError::Count {
-                        given: values.len(),
-                        expected: width,
-                        first: path
-                            .spec
-                            .columns
-                            .first()
-                            .map_or_else(String::new, |c| c.name.clone()),
-                    }
-                    .into());
+                    return Err(path.spec.count_error(values.len(), width).into());
                 }
                 let rows: Vec<f32> = (0..sets).flat_map(|_| values.iter().copied()).collect();
                 let extra =
@@ -423,16 +414,8 @@ impl Predictor {
             (Some(raw), None) => raw,
             (stored, Some(given)) => {
                 if given.len() != path.spec.columns.len() {
-                    return Err(FeatureError::Count {
-                        given: given.len(),
-                        expected: path.spec.columns.len(),
-                        first: path
-                            .spec
-                            .columns
-                            .first()
-                            .map_or_else(String::new, |c| c.name.clone()),
-                    }
-                    .into());
+                    let expected = path.spec.columns.len();
+                    return Err(path.spec.count_error(given.len(), expected).into());
                 }
                 let mut raw = stored.unwrap_or_else(|| vec![None; given.len()]);
                 for (r, g) in raw.iter_mut().zip(given) {

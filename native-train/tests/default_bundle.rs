@@ -17,6 +17,22 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `texcnn predict --bundle www/models/default.texcnn --fasta INPUT --out OUT`.
+fn predict_with_default_bundle(
+    input: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
+        .args(["predict", "--bundle"])
+        .arg(repo().join("www/models/default.texcnn"))
+        .arg("--fasta")
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn metric(bundle: &Bundle, name: &str) -> f64 {
     bundle
         .card
@@ -100,15 +116,7 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     let example = std::fs::read_to_string(repo().join("www/example.fa")).unwrap();
     // The example, then a record with a bad character: the good one still gets its row.
     std::fs::write(&input, format!("{example}>bad\nACGTXACGT\n")).unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
-        .args(["predict", "--bundle"])
-        .arg(repo().join("www/models/default.texcnn"))
-        .arg("--fasta")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = predict_with_default_bundle(&input, &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
@@ -146,15 +154,7 @@ fn texcnn_predict_uses_the_features_of_genes_named_by_ensembl_id() {
         format!(">{gene}.5|symbol\n{promoter}\n>unnamed\n{promoter}\n"),
     )
     .unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
-        .args(["predict", "--bundle"])
-        .arg(repo().join("www/models/default.texcnn"))
-        .arg("--fasta")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = predict_with_default_bundle(&input, &out);
     assert!(
         run.status.success(),
         "{}",
@@ -215,15 +215,7 @@ fn texcnn_predict_reads_records_around_their_tss() {
         ),
     )
     .unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_texcnn"))
-        .args(["predict", "--bundle"])
-        .arg(repo().join("www/models/default.texcnn"))
-        .arg("--fasta")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = predict_with_default_bundle(&input, &out);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
