@@ -100,6 +100,16 @@ pub fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
 
 /// Loads the data set and prints what was skipped.
 pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
+    load_with_tables(args).map(|(dataset, _)| dataset)
+}
+
+/// [`load`], and the --features tables it joined (`None` without --features).
+pub fn load_with_tables(
+    args: &DataArgs,
+) -> anyhow::Result<(
+    Dataset,
+    Option<texcnn_native::data::features::FeatureTables>,
+)> {
     let mut dataset = match source_kind(&args.data) {
         SourceKind::H5 => load_h5(
             &args.data,
@@ -146,16 +156,18 @@ pub fn load(args: &DataArgs) -> anyhow::Result<Dataset> {
     if dataset.examples.is_empty() {
         bail!("{}: no labelled example", dataset.source);
     }
-    if !args.features.is_empty() {
-        texcnn_native::data::features::load_into(
+    let tables = if !args.features.is_empty() {
+        Some(texcnn_native::data::features::load_into(
             &mut dataset,
             &args.features,
             &args.feature_columns,
-        )?;
+        )?)
     } else if !args.feature_columns.is_empty() {
         bail!("--feature-columns chooses among the tables of --features, and none was given");
-    }
-    Ok(dataset)
+    } else {
+        None
+    };
+    Ok((dataset, tables))
 }
 
 fn describe_split(split: &SplitFile) -> String {

@@ -117,23 +117,16 @@ pub struct FitArgs {
 }
 
 /// The bundle's per-gene features part: every gene of the --features tables (not only the
-/// data set's: features are not labels), the spec fitted on the training genes, the sources
-/// with their licences, and the features head.
+/// data set's: features are not labels; their columns are the data set's, since --bundle-out
+/// refuses --data-features), the spec fitted on the training genes, the sources with their
+/// licences, and the features head.
 fn feature_part(
     args: &FitArgs,
-    dataset: &texcnn_native::data::Dataset,
+    tables: &FeatureTables,
     spec: &FeatureSpec,
     config: &TextCnnHeadConfig,
     run: &HeadRun,
 ) -> anyhow::Result<FeaturePart> {
-    let tables = FeatureTables::read(&args.data.features, &args.data.feature_columns)?;
-    if tables.columns != dataset.feature_names {
-        bail!(
-            "the feature tables changed while fitting: columns {:?}, expected {:?}",
-            tables.columns,
-            dataset.feature_names
-        );
-    }
     let store = FeatureStore::from_rows(
         &tables.columns,
         tables
@@ -193,14 +186,14 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.with_window(args.window, WindowPolicy::PadOrTrim))
         .and_then(|p| p.with_tss(args.window / 2 + 1))
         .context("segment plan")?;
-    let dataset = crate::cli::commands::load(&args.data)?;
+    let (dataset, tables) = crate::cli::commands::load_with_tables(&args.data)?;
     if args.bundle_out.is_some() && !args.data.data_features.is_empty() {
         bail!(
             "--bundle-out with --data-features: a bundle carries per-gene features looked up by gene id, which only --features tables give; pass the columns as a table with --features"
         );
     }
     // A licence for a table that is not given is a typo: said before any work.
-    let tables: Vec<String> = args
+    let table_names: Vec<String> = args
         .data
         .features
         .iter()
@@ -208,10 +201,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .collect();
     for licence in &args.feature_licences {
         match licence.split_once('=') {
-            Some((file, _)) if tables.iter().any(|t| t == file) => {}
+            Some((file, _)) if table_names.iter().any(|t| t == file) => {}
             Some((file, _)) => bail!(
                 "--feature-licence {file}=…: no --features table is named {file} (tables: {})",
-                tables.join(", ")
+                table_names.join(", ")
             ),
             None => bail!("--feature-licence {licence:?}: expected FILE=TEXT"),
         }
@@ -433,11 +426,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
             split.seed
         );
         // Model selection uses the validation loss only; the test split is reported, not used.
-        // Returns the chosen run and its test metrics, named with `what`.
+        // Returns the chosen run's index and its test metrics, named with `what`.
         let select = |runs: &[(u64, HeadRun)],
                       what: &str|
-         -> anyhow::Result<(u64, usize, Vec<Metric>, f64)> {
-            let (k, (seed, best)) = runs
+         -> anyhow::Result<(usize, Vec<Metric>)> {
+            let (chosen, (seed, best)) = runs
                 .iter()
                 .enumerate()
                 .min_by(|a, b| {
@@ -486,23 +479,22 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
                 test.r2,
                 test.pearson_r
             );
-            Ok((*seed, k, metrics, test.r2))
+            Ok((chosen, metrics))
         };
-        let (seed, best_k, mut test_metrics, _) = select(dna_runs.as_deref().unwrap_or(&runs), "")?;
-        let best = &dna_runs.as_deref().unwrap_or(&runs)[best_k].1;
+        let dna_path = dna_runs.as_deref().unwrap_or(&runs);
+        let (chosen, mut test_metrics) = select(dna_path, "")?;
+        let (seed, best) = &dna_path[chosen];
         let mut features_part = None;
         let mut features_seed = None;
         if let Some(f) = &features {
-            let (fseed, k, metrics, _) = select(&runs, ", DNA + per-gene features")?;
+            let (chosen, metrics) = select(&runs, ", DNA + per-gene features")?;
+            let (fseed, run) = &runs[chosen];
             test_metrics.extend(metrics);
-            features_seed = Some(fseed);
-            features_part = Some(feature_part(
-                args,
-                &dataset,
-                &f.spec,
-                &head_config,
-                &runs[k].1,
-            )?);
+            features_seed = Some(*fseed);
+            let tables = tables
+                .as_ref()
+                .context("per-gene features for a bundle come from --features tables")?;
+            features_part = Some(feature_part(args, tables, &f.spec, &head_config, run)?);
         }
         let train_labels: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
         let pretraining = encoder_pretraining(&args.encoder);

@@ -226,10 +226,8 @@ impl FeatureTables {
     /// The raw values of a gene (by record or gene id), NaN where missing; all NaN for a gene
     /// no table has.
     pub fn row(&self, id: &str) -> Vec<f32> {
-        self.by_gene
-            .get(gene_key(id))
-            .cloned()
-            .unwrap_or_else(|| vec![f32::NAN; self.columns.len()])
+        self.known_row(id)
+            .map_or_else(|| vec![f32::NAN; self.columns.len()], <[f32]>::to_vec)
     }
 
     /// The raw values of a gene the tables have (NaN where missing); `None` for another.
@@ -409,11 +407,12 @@ pub fn describe(paths: &[PathBuf]) -> String {
 }
 
 /// Reads the tables for `dataset`, joins them, and prints the coverage and what was malformed.
+/// Returns the tables (every gene's values, for a bundle that carries them).
 pub fn load_into(
     dataset: &mut Dataset,
     paths: &[PathBuf],
     selectors: &[ColumnSelector],
-) -> Result<Coverage, DataError> {
+) -> Result<FeatureTables, DataError> {
     let tables = FeatureTables::read(paths, selectors)?;
     for err in tables.malformed.iter().take(20) {
         eprintln!("malformed: {err}");
@@ -435,7 +434,7 @@ pub fn load_into(
         coverage.some,
         coverage.none
     );
-    Ok(coverage)
+    Ok(tables)
 }
 
 #[cfg(test)]
