@@ -10,6 +10,7 @@ pub mod bundle;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod device;
 pub mod encoder;
+pub mod export;
 pub mod features;
 pub mod head;
 pub mod pipeline;

@@ -1,5 +1,6 @@
-//! The JavaScript API of the page (wasm32 only): parse input, load a bundle, predict with
-//! progress and cancellation, show tokens. `www/worker.js` is its only caller.
+//! The JavaScript API of the page (wasm32 only): parse input, load a bundle, predict and score
+//! edits with progress and cancellation, and the rows of the tables the page exports (made by
+//! [`crate::export`], as the native tool writes them). `www/worker.js` is its only caller.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -8,6 +9,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::bundle::Bundle;
+use crate::export::{
+    PredictionColumns, Separator, ism_fields, ism_header, prediction_fields, prediction_header,
+    variant_fields, variant_header,
+};
 use crate::predict::{PredictError, Prediction, Predictor};
 use crate::sequence::{ParseError, ParseOptions, ParseWarning, parse_text_with};
 use crate::variants::{Edit, saturation_edits};
@@ -196,6 +201,10 @@ struct JsEditOut {
     tss_relative: Option<i64>,
     reembedded: Option<usize>,
     error: Option<String>,
+    /// The edit's row of `texcnn ism`'s table (tab-separated), when it was scored.
+    ism_row: Option<String>,
+    /// The edit's row of `texcnn variants`' table (tab-separated), when it was scored.
+    variant_row: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -255,6 +264,13 @@ struct JsTimings {
     head_ms: f64,
 }
 
+/// One token of a segment, for the page's token view.
+#[derive(Serialize)]
+struct JsToken {
+    id: u32,
+    text: String,
+}
+
 #[derive(Serialize)]
 struct JsPrediction<'a> {
     id: &'a str,
@@ -263,7 +279,21 @@ struct JsPrediction<'a> {
     read_text: String,
     #[serde(flatten)]
     prediction: &'a Prediction,
+    /// Each segment's tokens, `[CLS]` and `[SEP]` included, in segment order (what the token
+    /// view shows; empty unless explaining).
+    segment_tokens: Vec<Vec<JsToken>>,
+    /// The record's row of the page's predictions table (CSV).
+    row: String,
     timings: JsTimings,
+}
+
+/// The headers of the tables the page exports: `{predictions}` (CSV, the page's columns),
+/// `{ism, variants}` (tab-separated, as `texcnn ism` and `texcnn variants` write them).
+#[derive(Serialize)]
+struct JsTables {
+    predictions: String,
+    ism: String,
+    variants: String,
 }
 
 fn now_ms() -> f64 {
@@ -344,17 +374,37 @@ impl WebPredictor {
         to_js(&outputs)
     }
 
+    /// The header lines of the tables the page exports: `{predictions, ism, variants}`.
+    pub fn tables(&self) -> Result<JsValue, JsError> {
+        let names = self.predictor.output_names();
+        to_js(&JsTables {
+            predictions: Separator::Comma.line(&prediction_header(&names, PredictionColumns::PAGE)),
+            ism: Separator::Tab.line(&ism_header(&names)),
+            variants: Separator::Tab.line(&variant_header(&names)),
+        })
+    }
+
     /// Predicts one sequence (normalised residues and TSS from `parse_input`), calling
-    /// `on_progress(done, total)` after each batch of segments. After `cancel()` it stops at
-    /// the next batch and resolves to `{cancelled: true, message}`; errors reject.
+    /// `on_progress(done, total)` after each batch of segments. `notes` (strings) are the
+    /// input's notes on the record (e.g. a duplicate id), added to the prediction's. The
+    /// result carries its row of the predictions table (`row`) and, when explaining, each
+    /// segment's tokens. After `cancel()` it stops at the next batch and resolves to
+    /// `{cancelled: true, message}`; errors reject.
     pub async fn predict(
         &self,
         id: String,
         residues: String,
         tss: Option<u32>,
         explain: bool,
+        notes: JsValue,
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
+        let notes: Vec<String> = if notes.is_undefined() || notes.is_null() {
+            Vec::new()
+        } else {
+            serde_wasm_bindgen::from_value(notes)
+                .map_err(|e| JsError::new(&format!("notes: {e}")))?
+        };
         let started = now_ms();
         let p = &self.predictor;
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
@@ -365,15 +415,40 @@ impl WebPredictor {
         };
         let encoded = now_ms();
         let features = p.feature_inputs(&id, None).map_err(err)?;
-        let prediction = p
+        let mut prediction = p
             .finish(&rows, &prepared, explain, features.as_deref())
             .map_err(err)?;
+        prediction.notes.extend(notes);
+        let tokenizer = &p.embedder.tokenizer;
+        let segment_tokens = if explain {
+            prepared
+                .segments
+                .iter()
+                .map(|s| {
+                    s.token_ids
+                        .iter()
+                        .map(|&id| JsToken {
+                            id,
+                            text: tokenizer
+                                .id_to_token(id)
+                                .unwrap_or_else(|| format!("#{id}")),
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let length = residues.len();
+        let fields = prediction_fields(&id, length, &prediction, &[], PredictionColumns::PAGE);
         let finished = now_ms();
         to_js(&JsPrediction {
             id: &id,
-            length: residues.len(),
+            length,
             read_text: prediction.read.describe(),
             prediction: &prediction,
+            segment_tokens,
+            row: Separator::Comma.line(&fields),
             timings: JsTimings {
                 total_ms: finished - started,
                 encoder_ms: encoded - started,
@@ -432,15 +507,28 @@ impl WebPredictor {
         let effects: Vec<JsEditOut> = given
             .into_iter()
             .zip(parsed)
-            .map(|(e, p)| {
-                let result = p.and_then(|_| {
+            .map(|(e, parsed)| {
+                let result = parsed.and_then(|edit| {
                     scored.next().map_or_else(
                         || Err("not scored".to_string()),
-                        |r| r.map_err(|x| x.to_string()),
+                        |r| r.map(|effect| (edit, effect)).map_err(|x| x.to_string()),
                     )
                 });
                 match result {
-                    Ok(effect) => JsEditOut {
+                    Ok((edit, effect)) => JsEditOut {
+                        ism_row: Some(Separator::Tab.line(&ism_fields(
+                            &id,
+                            &edit,
+                            &effect,
+                            scores.inputs,
+                        ))),
+                        variant_row: Some(Separator::Tab.line(&variant_fields(
+                            &id,
+                            &edit,
+                            &scores.reference,
+                            &effect,
+                            scores.inputs,
+                        ))),
                         pos: e.pos,
                         reference: e.reference,
                         alternative: e.alternative,
@@ -459,6 +547,8 @@ impl WebPredictor {
                         tss_relative: None,
                         reembedded: None,
                         error: Some(message),
+                        ism_row: None,
+                        variant_row: None,
                     },
                 }
             })
@@ -509,32 +599,6 @@ impl WebPredictor {
             report(rows.len());
         }
         Ok(Some(rows))
-    }
-
-    /// The BPE tokens of bases `start..end` of the window placed on `residues` (around base
-    /// `tss`, 1-based, when given): `[{id, text, start, end}]`.
-    pub fn tokens(
-        &self,
-        residues: &str,
-        tss: Option<u32>,
-        start: usize,
-        end: usize,
-    ) -> Result<JsValue, JsError> {
-        let (fitted, _) = self
-            .predictor
-            .embedder
-            .plan
-            .read(residues, tss.map(|t| t as usize))
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        let end = end.min(fitted.len());
-        let start = start.min(end);
-        let tokens = self
-            .predictor
-            .embedder
-            .tokenizer
-            .encode_tokens(&fitted[start..end])
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        to_js(&tokens)
     }
 }
 

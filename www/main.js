@@ -23,7 +23,7 @@ const state = {
   timings: {},
   running: false,
   ready: false,
-  residues: new Map(),
+  tables: null, // header lines of the exported tables, from Rust: {predictions, ism, variants}
 };
 
 function setStatus(el, text, kind = '') {
@@ -160,7 +160,6 @@ $('predict').addEventListener('click', () => {
   state.seq += 1;
   state.results = [];
   state.errors = [];
-  state.residues.clear();
   state.running = true;
   state.started = performance.now();
   document.body.dataset.state = 'running';
@@ -340,8 +339,7 @@ function segmentSpan(s) {
 
 function showTokens(result, segment) {
   $('tokens-segment').textContent = `${segment.index + 1} (${segmentSpan(segment)})`;
-  const record = state.residues.get(result.index);
-  worker.postMessage({ type: 'tokens', residues: record.residues, tss: record.tss, start: segment.start, end: segment.end });
+  renderTokens(result.segment_tokens[segment.index] || []);
 }
 
 function renderTokens(tokens) {
@@ -364,18 +362,14 @@ function download(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-function csvField(v) {
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+// Every exported table's header and rows come from Rust (texcnn::export), as the native
+// tool writes them; the page only joins the lines.
+function table(header, rows) {
+  return [header, ...rows].join('\n') + '\n';
 }
 
 $('export-csv').addEventListener('click', () => {
-  const header = ['id', 'length', ...state.outputs.flatMap((o) => [o.name, `${o.name}_percentile`]), 'inputs', 'read', 'notes'];
-  const lines = [header.join(',')];
-  for (const r of state.results) {
-    lines.push([r.id, r.length, ...r.outputs.flatMap((o) => [o.value, o.percentile ?? '']), r.inputs, r.read_text, r.notes.join(' ')].map(csvField).join(','));
-  }
-  download('texcnn-predictions.csv', 'text/csv', lines.join('\n') + '\n');
+  download('texcnn-predictions.csv', 'text/csv', table(state.tables.predictions, state.results.map((r) => r.row)));
 });
 $('export-json').addEventListener('click', () => {
   download(
@@ -467,9 +461,10 @@ function dropPool() {
   ism.pool = [];
 }
 
+// The record the explanation shows: {id, index, length} (its bases stay in the worker).
 function ismRecord() {
   const r = ism.current;
-  return r ? { ...state.residues.get(r.index), id: r.id, index: r.index } : null;
+  return r ? { id: r.id, index: r.index, length: r.length } : null;
 }
 
 function setIsmBusy(busy) {
@@ -485,8 +480,8 @@ async function runIsm() {
   const start = Number($('ism-start').value);
   const end = Number($('ism-end').value);
   if (!record) return;
-  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 1 && start <= end && end <= record.residues.length)) {
-    setStatus($('ism-status'), `The region must be bases a to b with 1 ≤ a ≤ b ≤ ${record.residues.length} (the record's length).`, 'error');
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 1 && start <= end && end <= record.length)) {
+    setStatus($('ism-status'), `The region must be bases a to b with 1 ≤ a ≤ b ≤ ${record.length} (the record's length).`, 'error');
     return;
   }
   if (end - start + 1 > ISM_MAX) {
@@ -498,7 +493,8 @@ async function runIsm() {
   document.body.dataset.ism = 'running';
   const started = performance.now();
   try {
-    const { edits } = await call(0, { type: 'ism-edits', residues: record.residues, start, end }, 'ism-edits');
+    // The edits, and the record's bases for the pool's other workers (held only for this run).
+    const { edits, record: bases } = await call(0, { type: 'ism-edits', index: record.index, start, end }, 'ism-edits');
     // Whole positions per worker, at least 8 positions each.
     const positions = Math.max(1, Math.ceil(edits.length / 3));
     const n = Math.max(1, Math.min(poolSize(), Math.floor(positions / 8) || 1));
@@ -515,7 +511,7 @@ async function runIsm() {
     const total = new Array(n).fill(0);
     const replies = await Promise.all(
       parts.map((part, k) =>
-        call(k, { type: 'score', id: record.id, residues: record.residues, tss: record.tss, edits: part }, 'scores', (d, t) => {
+        call(k, { type: 'score', record: bases, edits: part }, 'scores', (d, t) => {
           done[k] = d;
           total[k] = t;
           const sum = total.reduce((a, b) => a + b, 0);
@@ -665,10 +661,16 @@ function renderHeatmap(result) {
 }
 
 // The reference base(s) of the mutate box follow its position.
-$('mut-pos').addEventListener('input', () => {
+$('mut-pos').addEventListener('input', async () => {
   const record = ismRecord();
   const pos = Number($('mut-pos').value);
-  if (record && Number.isInteger(pos) && pos >= 1 && pos <= record.residues.length) $('mut-ref').value = record.residues[pos - 1];
+  if (!(record && Number.isInteger(pos) && pos >= 1 && pos <= record.length)) return;
+  try {
+    const { bases } = await call(0, { type: 'bases', index: record.index, pos, length: 1 }, 'bases');
+    if (Number($('mut-pos').value) === pos && ismRecord()?.index === record.index) $('mut-ref').value = bases;
+  } catch (err) {
+    setStatus($('mut-result'), err.message, 'error');
+  }
 });
 
 $('mut-run').addEventListener('click', async () => {
@@ -678,7 +680,7 @@ $('mut-run').addEventListener('click', async () => {
   setIsmBusy(true);
   document.body.dataset.mutate = 'running';
   try {
-    const { result } = await call(0, { type: 'score', id: record.id, residues: record.residues, tss: record.tss, edits: [edit] }, 'scores');
+    const { result } = await call(0, { type: 'score', index: record.index, edits: [edit] }, 'scores');
     if (result.cancelled) return;
     const e = result.effects[0];
     if (e.error) {
@@ -704,18 +706,11 @@ $('mut-run').addEventListener('click', async () => {
 // The tables texcnn ism and texcnn variants write, with the same columns.
 $('export-ism').addEventListener('click', () => {
   const r = ism.result;
-  const header = ['id', 'pos', 'ref', 'alt', ...state.outputs.map((o) => `delta_${o.name}`), 'pos_tss', 'inputs'];
-  const lines = [header.join('\t')];
-  for (const e of r.rows.filter((x) => x.delta)) lines.push([r.id, e.pos, e.ref, e.alt, ...e.delta, e.tss_relative ?? '', r.inputs].join('\t'));
-  download(`texcnn-ism-${r.id}-${r.start}-${r.end}.tsv`, 'text/tab-separated-values', lines.join('\n') + '\n');
+  const rows = r.rows.filter((x) => x.ism_row).map((x) => x.ism_row);
+  download(`texcnn-ism-${r.id}-${r.start}-${r.end}.tsv`, 'text/tab-separated-values', table(state.tables.ism, rows));
 });
 $('export-variants').addEventListener('click', () => {
-  const header = ['id', 'pos', 'ref', 'alt', ...state.outputs.flatMap((o) => [`ref_${o.name}`, `alt_${o.name}`, `delta_${o.name}`]), 'pos_tss', 'inputs'];
-  const lines = [header.join('\t')];
-  for (const c of ism.changes) {
-    lines.push([c.id, c.pos, c.ref, c.alt, ...state.outputs.flatMap((_, i) => [c.reference[i], c.alt_values[i], c.delta[i]]), c.tss_relative ?? '', c.inputs].join('\t'));
-  }
-  download('texcnn-variants.tsv', 'text/tab-separated-values', lines.join('\n') + '\n');
+  download('texcnn-variants.tsv', 'text/tab-separated-values', table(state.tables.variants, ism.changes.map((c) => c.variant_row)));
 });
 
 // ---- worker messages ------------------------------------------------------------------------
@@ -737,6 +732,7 @@ worker.onmessage = (event) => {
     case 'ready': {
       state.ready = true;
       state.outputs = msg.outputs;
+      state.tables = msg.tables;
       renderLegend();
       $('model-progress').hidden = true;
       $('predict').disabled = false;
@@ -761,7 +757,6 @@ worker.onmessage = (event) => {
     case 'parsed':
       if (msg.seq === -1 || msg.seq === state.seq) showInputErrors(msg.errors, msg.warnings);
       if (msg.seq === state.seq) {
-        for (const r of msg.records) state.residues.set(r.index, { residues: r.residues, tss: r.tss });
         state.total = msg.records.length;
         setStatus($('run-status'), `${msg.records.length} record(s) to run${msg.errors.length ? `, ${msg.errors.length} error(s) in the input` : ''}`);
       }
@@ -797,9 +792,6 @@ worker.onmessage = (event) => {
       if (state.results.length) showExplain(state.results[0]);
       break;
     }
-    case 'tokens':
-      renderTokens(msg.tokens);
-      break;
     case 'error':
       if (document.body.dataset.model === 'loading') document.body.dataset.model = 'error';
       setStatus(state.running ? $('run-status') : $('model-status'), msg.message, 'error');

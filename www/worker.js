@@ -5,19 +5,24 @@
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
 //               {type: 'cancel'}
-//               {type: 'tokens', residues, tss?, start, end}
-//               {type: 'ism-edits', seq, residues, start, end}  (saturation edits of bases start..end)
-//               {type: 'score', seq, id, residues, tss?, edits: [{pos, ref, alt}]}
+//               {type: 'ism-edits', seq, index, start, end}  (saturation edits of bases start..end
+//                of the last prediction run's record `index`)
+//               {type: 'bases', seq, index, pos, length}  (bases pos..pos+length-1 of that record)
+//               {type: 'score', seq, index | record: {id, residues, tss}, edits: [{pos, ref, alt}]}
+// The worker keeps the records of its last prediction run; the page keeps none of their bases
+// (a result carries its segments' tokens, and its rows of the exported tables).
 // Messages out: {type: 'load-progress', loaded, total}
-//               {type: 'ready', backend, card, outputs, fromCache, source: 'network'|'cache'|'file', name, seconds}
-//               {type: 'parsed', seq, records, errors, warnings}
+//               {type: 'ready', backend, card, outputs, tables, fromCache, source: 'network'|'cache'|'file', name, seconds}
+//               (tables: the header lines of the exported tables, {predictions, ism, variants})
+//               {type: 'parsed', seq, records (without their bases), errors, warnings}
 //               {type: 'progress', seq, done, total, record}
 //               {type: 'result', seq, result}
 //               {type: 'record-error', seq, index, id, message}
 // Records are told apart by `index`, their position in the input (two may share an id).
 //               {type: 'done', seq, cancelled, seconds}
-//               {type: 'tokens', tokens, start, end}
-//               {type: 'ism-edits', seq, edits}
+//               {type: 'ism-edits', seq, edits, record: {id, residues, tss}}  (the record for the
+//                pool's other workers, which did not parse the input)
+//               {type: 'bases', seq, bases}
 //               {type: 'score-progress', seq, done, total}
 //               {type: 'scores', seq, result: {reference, read_text, inputs, effects} | {cancelled}}
 //               {type: 'error', message, seq?}
@@ -29,6 +34,8 @@ const CACHE_NAME = 'texcnn-bundles-v1';
 
 let predictor = null;
 const ready = init();
+// The records of the last prediction run, by index (what mutagenesis and the mutate box refer to).
+let records = new Map();
 
 // One cancellation flag, kept by the wasm module: set by a 'cancel' or 'load' message,
 // cleared by a 'predict' message, read between segment batches (in wasm) and between records.
@@ -145,6 +152,7 @@ async function load(msg) {
     backend: predictor.backend(),
     card: predictor.card(),
     outputs: predictor.outputs(),
+    tables: predictor.tables(),
     fromCache,
     source: msg.bytes ? 'file' : fromCache ? 'cache' : 'network',
     seconds: (performance.now() - started) / 1000,
@@ -155,7 +163,8 @@ async function predict(msg) {
   if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
   const parsed = parse_input(msg.text, msg.tss);
-  post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors, warnings: parsed.warnings });
+  records = new Map(parsed.records.map((r) => [r.index, r]));
+  postParsed(msg.seq, parsed);
   let wasCancelled = false;
   for (const record of parsed.records) {
     if (cancelled()) {
@@ -163,7 +172,8 @@ async function predict(msg) {
       break;
     }
     try {
-      const result = await predictor.predict(record.id, record.residues, record.tss, true, (done, total) =>
+      const notes = parsed.warnings.filter((w) => w.record_index === record.index).map((w) => w.note);
+      const result = await predictor.predict(record.id, record.residues, record.tss, true, notes, (done, total) =>
         post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
       );
       if (result.cancelled) {
@@ -171,7 +181,6 @@ async function predict(msg) {
         break;
       }
       result.index = record.index;
-      for (const w of parsed.warnings) if (w.record_index === record.index) result.notes.push(w.note);
       post({ type: 'result', seq: msg.seq, result });
     } catch (err) {
       post({ type: 'record-error', seq: msg.seq, index: record.index, id: record.id, message: errorText(err) });
@@ -184,7 +193,8 @@ async function predict(msg) {
 // split an ISM's edits over several workers, each with its own module and model.
 async function score(msg) {
   if (!predictor) throw new Error('no model is loaded');
-  const result = await predictor.score_edits(msg.id, msg.residues, msg.tss, msg.edits, (done, total) =>
+  const record = msg.record || runRecord(msg.index);
+  const result = await predictor.score_edits(record.id, record.residues, record.tss, msg.edits, (done, total) =>
     post({ type: 'score-progress', seq: msg.seq, done, total }),
   );
   post({ type: 'scores', seq: msg.seq, result });
@@ -195,6 +205,18 @@ async function score(msg) {
 let queue = Promise.resolve();
 function enqueue(job, seq) {
   queue = queue.then(job).catch((err) => post({ type: 'error', message: errorText(err), seq }));
+}
+
+// The parsed input for the page: the records without their bases.
+function postParsed(seq, parsed) {
+  const summaries = parsed.records.map(({ residues, ...summary }) => summary);
+  post({ type: 'parsed', seq, records: summaries, errors: parsed.errors, warnings: parsed.warnings });
+}
+
+function runRecord(index) {
+  const record = records.get(index);
+  if (!record) throw new Error('this record is not in the last prediction run: press Predict again');
+  return record;
 }
 
 function errorText(err) {
@@ -217,18 +239,18 @@ self.onmessage = async (event) => {
       enqueue(() => score(msg), msg.seq);
     } else if (msg.type === 'ism-edits') {
       await ready;
-      post({ type: 'ism-edits', seq: msg.seq, edits: ism_edits(msg.residues, msg.start, msg.end) });
+      const { id, residues, tss } = runRecord(msg.index);
+      post({ type: 'ism-edits', seq: msg.seq, edits: ism_edits(residues, msg.start, msg.end), record: { id, residues, tss } });
+    } else if (msg.type === 'bases') {
+      const { residues } = runRecord(msg.index);
+      post({ type: 'bases', seq: msg.seq, bases: residues.slice(msg.pos - 1, msg.pos - 1 + (msg.length || 1)) });
     } else if (msg.type === 'cancel') {
       requestCancel();
     } else if (msg.type === 'parse') {
       await ready;
-      const parsed = parse_input(msg.text, msg.tss);
-      post({ type: 'parsed', seq: msg.seq, records: parsed.records, errors: parsed.errors, warnings: parsed.warnings });
-    } else if (msg.type === 'tokens') {
-      if (!predictor) return;
-      post({ type: 'tokens', tokens: predictor.tokens(msg.residues, msg.tss, msg.start, msg.end), start: msg.start, end: msg.end });
+      postParsed(msg.seq, parse_input(msg.text, msg.tss));
     }
   } catch (err) {
-    post({ type: 'error', message: errorText(err) });
+    post({ type: 'error', message: errorText(err), seq: msg.seq });
   }
 };

@@ -1,5 +1,6 @@
 //! Snapshots (insta) of the text users read: `texcnn inspect`, the `texcnn predict` table
-//! with its error and warning lines, and the command line's errors. A change to any of them
+//! with its error and warning lines, the command line's errors, and the rows the page
+//! exports (made by `texcnn::export`, which the page's worker calls). A change to any of them
 //! shows up as a diff to review; accept it with `cargo insta review`, or write the new
 //! snapshots with `INSTA_UPDATE=always cargo test -p texcnn-native --test snapshots` and read
 //! the diff before committing. In CI a difference fails the test.
@@ -9,8 +10,17 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use burn::tensor::Device;
 use common::texcnn;
 use insta::assert_snapshot;
+use texcnn::bundle::Bundle;
+use texcnn::export::{
+    PredictionColumns, Separator, ism_fields, ism_header, prediction_fields, prediction_header,
+    variant_fields, variant_header,
+};
+use texcnn::predict::Predictor;
+use texcnn::sequence::{ParseOptions, parse_text_with};
+use texcnn::variants::saturation_edits;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("texcnn-snap-{name}-{}", std::process::id()));
@@ -33,19 +43,24 @@ fn seen(output: &Output, dir: &Path) -> String {
 /// Every number with a fraction rounded to 4 decimals: the snapshot holds the text a user
 /// reads, not the last bits of a float (which differ between CPUs' kernels).
 fn rounded(text: &str) -> String {
+    rounded_split(text, '\t')
+}
+
+/// [`rounded`] for cells separated by `sep`.
+fn rounded_split(text: &str, sep: char) -> String {
     let mut out = String::new();
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
         }
         let cells: Vec<String> = line
-            .split('\t')
+            .split(sep)
             .map(|cell| match cell.parse::<f64>() {
                 Ok(x) if cell.contains('.') => format!("{x:.4}"),
                 _ => cell.to_string(),
             })
             .collect();
-        out.push_str(&cells.join("\t"));
+        out.push_str(&cells.join(&sep.to_string()));
     }
     out
 }
@@ -190,4 +205,88 @@ fn command_line_errors_say_what_and_where() {
     for (name, args) in cases {
         assert_snapshot!(name, seen(&texcnn(&args), &dir));
     }
+}
+
+#[test]
+fn page_export_rows_are_the_command_line_tables() {
+    // What the page's worker does (src/web.rs) for the excerpt's first record: its row of the
+    // predictions CSV (with a note from the input), and the mutagenesis and variants rows.
+    let root = common::root();
+    let bundle_path = "tests/fixtures/bundles/tiny_predictor.texcnn";
+    let bundle = Bundle::from_bytes(&std::fs::read(root.join(bundle_path)).unwrap()).unwrap();
+    let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
+    let excerpt = root.join("tests/fixtures/promoters_excerpt.fa");
+    let text = std::fs::read_to_string(&excerpt).unwrap();
+    let record = parse_text_with(&text, &ParseOptions::default())
+        .records
+        .swap_remove(0);
+    let names = predictor.output_names();
+    let prediction = predictor
+        .predict_at(&record.residues, record.tss, 4, false)
+        .unwrap();
+    let note = ["id \"p0\" is used again (a note from the input)".to_string()];
+    let page = PredictionColumns::PAGE;
+    let csv = [
+        Separator::Comma.line(&prediction_header(&names, page)),
+        Separator::Comma.line(&prediction_fields(
+            &record.id,
+            record.len(),
+            &prediction,
+            &note,
+            page,
+        )),
+    ]
+    .join("\n");
+
+    let (start, end) = (1000, 1001);
+    let edits = saturation_edits(&record.residues, start, end);
+    let scores = predictor
+        .score_edits(&record.residues, record.tss, &edits, None, 4, |_, _| {})
+        .unwrap();
+    let effects: Vec<_> = scores.effects.iter().map(|e| e.as_ref().unwrap()).collect();
+    let mut ism = vec![Separator::Tab.line(&ism_header(&names))];
+    for (edit, effect) in edits.iter().zip(&effects) {
+        ism.push(Separator::Tab.line(&ism_fields(&record.id, edit, effect, scores.inputs)));
+    }
+    let ism = ism.join("\n") + "\n";
+    let variants = [
+        Separator::Tab.line(&variant_header(&names)),
+        Separator::Tab.line(&variant_fields(
+            &record.id,
+            &edits[0],
+            &scores.reference,
+            effects[0],
+            scores.inputs,
+        )),
+    ]
+    .join("\n");
+    assert_snapshot!(
+        "page_export_rows",
+        format!(
+            "=== texcnn-predictions.csv ===\n{}\n=== texcnn-ism.tsv ===\n{}=== texcnn-variants.tsv ===\n{}",
+            rounded_split(&csv, ','),
+            rounded(&ism),
+            rounded(&variants)
+        )
+    );
+
+    // The page's mutagenesis table is, to the byte, what `texcnn ism` writes for the record.
+    let dir = scratch("export");
+    let fasta = dir.join("p0.fa");
+    std::fs::write(&fasta, format!(">{}\n{}\n", record.id, record.residues)).unwrap();
+    let out = dir.join("ism.tsv");
+    let region = format!("{start}..{end}");
+    let output = texcnn(&[
+        "ism",
+        "--bundle",
+        bundle_path,
+        "--fasta",
+        fasta.to_str().unwrap(),
+        "--region",
+        &region,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", seen(&output, &dir));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), ism);
 }

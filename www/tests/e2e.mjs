@@ -276,6 +276,9 @@ async function main() {
     const table = readTsv(readFileSync(await exported.path(), 'utf8'));
     assert(JSON.stringify(table.header) === JSON.stringify(want.header), `export header ${table.header} vs ${want.header}`);
     assert(table.rows.length === want.rows.length, `export rows: ${table.rows.length} vs ${want.rows.length}`);
+    // The rows are texcnn ism's: the same edits, TSS positions and inputs, in the same order.
+    const text = (rows) => rows.map((r) => [...r.slice(0, 4), ...r.slice(-2)].join(' '));
+    assert(JSON.stringify(text(table.rows)) === JSON.stringify(text(want.rows)), 'the exported edits differ from texcnn ism\'s');
 
     // Cancel stops a long mutagenesis, and the next one completes.
     await page.fill('#ism-start', '1');
@@ -293,6 +296,8 @@ async function main() {
     const alt = ref === 'A' ? 'G' : 'A';
     await page.fill('#mut-pos', String(pos));
     await page.dispatchEvent('#mut-pos', 'input');
+    // The worker, which keeps the record's bases, fills the reference in.
+    await page.waitForFunction((r) => document.getElementById('mut-ref').value === r, ref, { timeout: 10_000 }).catch(() => {});
     assert((await page.inputValue('#mut-ref')) === ref, 'the mutate box fills in the reference base');
     await page.fill('#mut-alt', alt);
     await page.click('#mut-run');

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use texcnn::bundle::Bundle;
+use texcnn::export::{PredictionColumns, Separator, prediction_fields, prediction_header};
 use texcnn::predict::Predictor;
 use texcnn_native::data::features::{FeatureTables, describe};
 use texcnn_native::files::output::AtomicFile;
@@ -133,11 +134,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let mut errors = input.errors;
 
     let mut out = AtomicFile::create(&args.out)?;
-    writeln!(
-        out,
-        "id\t{}\tinputs\tread\tnotes",
-        predictor.output_names().join("\t")
-    )?;
+    let columns = PredictionColumns::CLI;
+    let header = prediction_header(&predictor.output_names(), columns);
+    writeln!(out, "{}", Separator::Tab.line(&header))?;
     let bar = ProgressBar::new(input.records.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} records [{elapsed}, eta {eta}]")
@@ -158,19 +157,10 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
             });
         match predicted {
             Ok(prediction) => {
-                write!(out, "{}", record.id)?;
-                for output in &prediction.outputs {
-                    write!(out, "\t{}", output.value)?;
-                }
-                write!(out, "\t{}", prediction.inputs.as_str())?;
-                let mut notes = prediction.notes;
-                notes.extend(input.notes_for(record.index));
-                writeln!(
-                    out,
-                    "\t{}\t{}",
-                    prediction.read.describe(),
-                    notes.join("; ")
-                )?;
+                let notes = input.notes_for(record.index);
+                let fields =
+                    prediction_fields(&record.id, record.len(), &prediction, &notes, columns);
+                writeln!(out, "{}", Separator::Tab.line(&fields))?;
             }
             Err(err) => {
                 errors += 1;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use texcnn::export::{Separator, ism_fields, ism_header, variant_fields, variant_header};
 use texcnn::predict::Predictor;
 use texcnn::sequence::Sequence;
 use texcnn::variants::{Edit, EditScores, saturation_edits};
@@ -110,10 +111,6 @@ fn score(
             bar.set_position(done as u64);
         },
     )
-}
-
-fn tss_cell(pos_tss: Option<i64>) -> String {
-    pos_tss.map(|p| p.to_string()).unwrap_or_default()
 }
 
 /// One row of the variants table, as read.
@@ -250,23 +247,14 @@ pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
             let row = &rows[r];
             match effect {
                 Ok(effect) => {
-                    let mut line = format!(
-                        "{}\t{}\t{}\t{}",
-                        row.id, row.edit.pos, row.edit.reference, row.edit.alternative
+                    let fields = variant_fields(
+                        &row.id,
+                        &row.edit,
+                        &scores.reference,
+                        effect,
+                        scores.inputs,
                     );
-                    for o in 0..names.len() {
-                        let _ = write!(
-                            line,
-                            "\t{}\t{}\t{}",
-                            scores.reference[o], effect.alt[o], effect.delta[o]
-                        );
-                    }
-                    let _ = write!(
-                        line,
-                        "\t{}\t{}",
-                        tss_cell(effect.tss_relative),
-                        scores.inputs.as_str()
-                    );
+                    let line = Separator::Tab.line(&fields);
                     lines[r] = Some(line);
                 }
                 Err(err) => {
@@ -279,11 +267,7 @@ pub fn run_variants(args: &VariantsArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
 
     let mut out = AtomicFile::create(&args.out)?;
-    let mut header = "id\tpos\tref\talt".to_string();
-    for name in &names {
-        let _ = write!(header, "\tref_{name}\talt_{name}\tdelta_{name}");
-    }
-    writeln!(out, "{header}\tpos_tss\tinputs")?;
+    writeln!(out, "{}", Separator::Tab.line(&variant_header(&names)))?;
     for line in lines.into_iter().flatten() {
         writeln!(out, "{line}")?;
     }
@@ -313,11 +297,7 @@ pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
     let (start, end) = args.region;
 
     let mut out = AtomicFile::create(&args.out)?;
-    let mut header = "id\tpos\tref\talt".to_string();
-    for name in &names {
-        let _ = write!(header, "\tdelta_{name}");
-    }
-    writeln!(out, "{header}\tpos_tss\tinputs")?;
+    writeln!(out, "{}", Separator::Tab.line(&ism_header(&names)))?;
     let bar = progress_bar();
     let mut panels = Vec::new();
     for record in &input.records {
@@ -348,20 +328,8 @@ pub fn run_ism(args: &IsmArgs) -> anyhow::Result<ExitCode> {
         for (edit, effect) in edits.iter().zip(&scores.effects) {
             match effect {
                 Ok(effect) => {
-                    write!(
-                        out,
-                        "{}\t{}\t{}\t{}",
-                        record.id, edit.pos, edit.reference, edit.alternative
-                    )?;
-                    for d in &effect.delta {
-                        write!(out, "\t{d}")?;
-                    }
-                    writeln!(
-                        out,
-                        "\t{}\t{}",
-                        tss_cell(effect.tss_relative),
-                        scores.inputs.as_str()
-                    )?;
+                    let fields = ism_fields(&record.id, edit, effect, scores.inputs);
+                    writeln!(out, "{}", Separator::Tab.line(&fields))?;
                     deltas.push(effect.delta.first().copied());
                 }
                 Err(err) => {
