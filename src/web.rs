@@ -8,7 +8,8 @@ use burn::tensor::Device;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, Compute, set_default_compute};
+use crate::encoder::int8::Kernel;
 use crate::export::{
     PredictionColumns, Separator, ism_fields, ism_header, prediction_fields, prediction_header,
     variant_fields, variant_header,
@@ -315,30 +316,136 @@ fn now_ms() -> f64 {
 pub struct WebPredictor {
     predictor: Predictor,
     backend: String,
+    /// Why this backend, in the page's words.
+    backend_note: String,
+}
+
+/// What the browser's WebGPU adapter is, when it gives one: `(description, software)`.
+/// A software adapter (Chromium's SwiftShader, Mesa's llvmpipe/lavapipe, Microsoft's Basic
+/// Render Driver, or one the browser flags as a fallback) computes on the CPU, far slower
+/// than the page's own CPU path (15.7–28.7 s against 0.2–0.5 s per 2,048 bp promoter,
+/// docs/performance.md).
+async fn webgpu_adapter() -> Option<(String, bool)> {
+    let get = |v: &JsValue, k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok();
+    let navigator = get(&js_sys::global(), "navigator")?;
+    let gpu = get(&navigator, "gpu").filter(|g| !g.is_undefined() && !g.is_null())?;
+    let request = get(&gpu, "requestAdapter")?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let promise = request
+        .call0(&gpu)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = get(&adapter, "info").unwrap_or(JsValue::UNDEFINED);
+    let text = |k: &str| {
+        get(&info, k)
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let fallback = [&adapter, &info]
+        .iter()
+        .any(|v| get(v, "isFallbackAdapter").and_then(|f| f.as_bool()) == Some(true));
+    let parts = [
+        text("vendor"),
+        text("architecture"),
+        text("device"),
+        text("description"),
+    ];
+    let description = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lower = description.to_lowercase();
+    let software = fallback
+        || [
+            "swiftshader",
+            "llvmpipe",
+            "lavapipe",
+            "softpipe",
+            "basic render",
+            "software",
+        ]
+        .iter()
+        .any(|s| lower.contains(s));
+    Some((description, software))
 }
 
 #[wasm_bindgen]
 impl WebPredictor {
     /// Loads a bundle. `backend`: `"webgpu"`, `"cpu"` or `"auto"` (WebGPU when the browser
-    /// gives an adapter, else the CPU).
-    pub async fn load(bytes: Vec<u8>, backend: String) -> Result<WebPredictor, JsError> {
+    /// gives a hardware adapter; the CPU when it gives none, or only a software one).
+    /// `compute` (the CPU path's `Linear` layers): `"int8"` or `"f32"`.
+    pub async fn load(
+        bytes: Vec<u8>,
+        backend: String,
+        compute: String,
+    ) -> Result<WebPredictor, JsError> {
         let bundle = Bundle::from_bytes(&bytes).map_err(|e| JsError::new(&e.to_string()))?;
-        let (device, backend) = match backend.as_str() {
-            "cpu" => (Device::flex(), "cpu".to_string()),
-            "webgpu" => (webgpu_device().await?, "webgpu".to_string()),
-            _ => match webgpu_device().await {
-                Ok(device) => (device, "webgpu".to_string()),
-                Err(_) => (Device::flex(), "cpu".to_string()),
+        let cpu = |note: String| (Device::flex(), "cpu".to_string(), note);
+        let (device, backend, backend_note) = match backend.as_str() {
+            "cpu" => cpu("CPU (WebAssembly), as asked.".into()),
+            "webgpu" => (
+                webgpu_device().await?,
+                "webgpu".to_string(),
+                "WebGPU, as asked.".into(),
+            ),
+            _ => match webgpu_adapter().await {
+                None => cpu("CPU (WebAssembly): this browser gives no WebGPU adapter.".into()),
+                Some((name, true)) => cpu(format!(
+                    "CPU (WebAssembly): this browser's WebGPU adapter ({name}) is software that \
+                     runs on the CPU, far slower than the page's own CPU path."
+                )),
+                Some((name, false)) => match webgpu_device().await {
+                    Ok(device) => (
+                        device,
+                        "webgpu".to_string(),
+                        format!("WebGPU on your graphics card ({name})."),
+                    ),
+                    Err(e) => cpu(format!(
+                        "CPU (WebAssembly): WebGPU ({name}) failed to start: {e:?}"
+                    )),
+                },
             },
         };
+        set_default_compute(if compute == "int8" {
+            Compute::Int8
+        } else {
+            Compute::F32
+        });
         let predictor =
             Predictor::from_bundle(&bundle, &device).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(WebPredictor { predictor, backend })
+        Ok(WebPredictor {
+            predictor,
+            backend,
+            backend_note,
+        })
     }
 
     /// `"webgpu"` or `"cpu"`.
     pub fn backend(&self) -> String {
         self.backend.clone()
+    }
+
+    /// Which backend was chosen and why, for the page to show.
+    pub fn backend_note(&self) -> String {
+        self.backend_note.clone()
+    }
+
+    /// How the encoder computes: `"int8 (simd128)"` where the CPU path computes in int8,
+    /// else `"f32"`.
+    pub fn compute(&self) -> String {
+        if self.predictor.embedder.encoder.uses_int8() && self.backend == "cpu" {
+            format!("int8 ({})", Kernel::best().name())
+        } else {
+            "f32".into()
+        }
     }
 
     /// The model card.

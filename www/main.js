@@ -1,6 +1,8 @@
 // The page: input, results, charts. All model work happens in worker.js.
 //
-// URL parameters: ?backend=cpu|webgpu|auto (default auto), ?bundle=URL (default from bundles.json).
+// URL parameters: ?backend=cpu|webgpu|auto (default auto: WebGPU on a hardware adapter, else the
+// CPU), ?compute=int8|f32 (the CPU path's Linear layers, default int8), ?bundle=URL (default from
+// bundles.json), ?workers=N (the mutagenesis pool).
 // When a run finishes, document.body.dataset.state becomes 'done' (the end-to-end test waits on it).
 
 const $ = (id) => document.getElementById(id);
@@ -72,6 +74,12 @@ function loadBundleUrl(url) {
   loadModel({ type: 'load', url, name: url, sha256: (entry && entry.sha256) || null });
 }
 
+// How the CPU path computes its Linear layers: int8 (the default; segment embeddings within
+// cosine 0.999 of f32, tested) or f32.
+function computeParam() {
+  return params.get('compute') === 'f32' ? 'f32' : 'int8';
+}
+
 function loadModel(msg) {
   state.loadMessage = msg;
   dropPool();
@@ -81,7 +89,7 @@ function loadModel(msg) {
   setStatus($('model-status'), `Loading ${msg.name}…`);
   $('model-progress').hidden = false;
   $('model-progress').removeAttribute('value');
-  worker.postMessage({ ...msg, backend: params.get('backend') || 'auto' });
+  worker.postMessage({ ...msg, backend: params.get('backend') || 'auto', compute: computeParam() });
 }
 
 $('bundle-picker').addEventListener('change', async (e) => {
@@ -451,7 +459,7 @@ async function ensurePool(n) {
       };
     });
     ism.pool.push(entry);
-    w.postMessage({ ...state.loadMessage, backend: $('backend').dataset.backend });
+    w.postMessage({ ...state.loadMessage, backend: $('backend').dataset.backend, compute: computeParam() });
   }
   await Promise.all(ism.pool.slice(0, n - 1).map((e) => e.ready));
 }
@@ -745,12 +753,8 @@ worker.onmessage = (event) => {
       );
       const backend = $('backend');
       backend.dataset.backend = msg.backend;
-      backend.textContent =
-        msg.backend === 'webgpu'
-          ? 'Backend: WebGPU (your graphics card).'
-          : params.get('backend') === 'cpu'
-            ? 'Backend: CPU (WebAssembly), as asked by ?backend=cpu.'
-            : 'Backend: CPU (WebAssembly): this browser gives no WebGPU adapter.';
+      backend.dataset.compute = msg.compute;
+      backend.textContent = `Backend: ${msg.backendNote}${msg.backend === 'cpu' ? ` Compute: ${msg.compute}.` : ''}`;
       $('model-card-text').textContent = JSON.stringify(msg.card, null, 2);
       break;
     }

@@ -1,6 +1,7 @@
 // The web worker: owns the wasm module and the model, so the page never freezes.
 //
-// Messages in:  {type: 'load', url?, sha256?, bytes?, name, backend: 'auto'|'webgpu'|'cpu'}
+// Messages in:  {type: 'load', url?, sha256?, bytes?, name, backend: 'auto'|'webgpu'|'cpu',
+//                compute: 'int8'|'f32' (the CPU path's Linear layers)}
 //               (sha256: the bundle's digest from bundles.json, which the page reads once)
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
@@ -12,7 +13,8 @@
 // The worker keeps the records of its last prediction run; the page keeps none of their bases
 // (a result carries its segments' tokens, and its rows of the exported tables).
 // Messages out: {type: 'load-progress', loaded, total}
-//               {type: 'ready', backend, card, outputs, tables, fromCache, source: 'network'|'cache'|'file', name, seconds}
+//               {type: 'ready', backend, backendNote, compute, card, outputs, tables, fromCache, source: 'network'|'cache'|'file', name, seconds}
+//               (backendNote: which backend and why; compute: 'int8 (simd128)' or 'f32')
 //               (tables: the header lines of the exported tables, {predictions, ism, variants})
 //               {type: 'parsed', seq, records (without their bases), errors, warnings}
 //               {type: 'progress', seq, done, total, record}
@@ -133,23 +135,25 @@ async function load(msg) {
   predictor = null;
   let fromCache = false;
   if (msg.bytes) {
-    predictor = await WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto');
+    predictor = await WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto', msg.compute || 'int8');
   } else {
     let bytes;
     ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256));
     try {
-      predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
+      predictor = await WebPredictor.load(bytes, msg.backend || 'auto', msg.compute || 'int8');
     } catch (err) {
       if (!fromCache) throw err;
       // A damaged cache entry (the bundle's checksum catches it): download it again.
       ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256, { refresh: true }));
-      predictor = await WebPredictor.load(bytes, msg.backend || 'auto');
+      predictor = await WebPredictor.load(bytes, msg.backend || 'auto', msg.compute || 'int8');
     }
   }
   post({
     type: 'ready',
     name: msg.name || msg.url,
     backend: predictor.backend(),
+    backendNote: predictor.backend_note(),
+    compute: predictor.compute(),
     card: predictor.card(),
     outputs: predictor.outputs(),
     tables: predictor.tables(),

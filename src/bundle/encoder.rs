@@ -6,13 +6,58 @@
 //! runs in `f32`. Bundles are therefore byte-identical whatever machine wrote them, load on
 //! every backend (wgpu, WebGPU, Flex), and give the same numbers native and in the browser.
 //! int8 saves download size and storage, not compute or device memory.
+//!
+//! **int8 compute** is a choice made when the encoder is built ([`Compute::Int8`],
+//! [`EncoderPart::load_with`], or for every load [`set_default_compute`]): on the plain CPU
+//! device the `Linear` layers then also keep the bundle's int8 values and scales and compute
+//! with them ([`crate::encoder::int8`]); other devices ignore it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
 
 use super::{BundleError, EncoderPart, Encoding, StoredTensor};
 use crate::encoder::checkpoint::{Checkpoint, CheckpointTensor, ElementType};
 use crate::encoder::weights::{ENCODER_PREFIX, IGNORED_PREFIX};
-use crate::encoder::{Dnabert2Config, Dnabert2Encoder};
+use crate::encoder::{Dnabert2Config, Dnabert2Encoder, host};
+
+/// How the encoder's `Linear` layers compute on the plain CPU device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Compute {
+    /// `f32` (int8 weights dequantized on load): the same numbers on every backend.
+    #[default]
+    F32,
+    /// int8 weights (the bundle's, or `f32` ones quantized per output channel) times
+    /// activations quantized per row, summed in integers ([`crate::encoder::int8`]).
+    Int8,
+}
+
+impl Compute {
+    /// `f32` or `int8`, as benchmark rows and the CLI name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Int8 => "int8",
+        }
+    }
+}
+
+static DEFAULT_INT8: AtomicBool = AtomicBool::new(false);
+
+/// The compute of every encoder built by [`EncoderPart::load`] (and so by
+/// [`super::Bundle::load_encoder`] and the predictor) from now on in this process.
+pub fn set_default_compute(compute: Compute) {
+    DEFAULT_INT8.store(compute == Compute::Int8, Ordering::Relaxed);
+}
+
+/// What [`set_default_compute`] chose ([`Compute::F32`] unless changed).
+pub fn default_compute() -> Compute {
+    if DEFAULT_INT8.load(Ordering::Relaxed) {
+        Compute::Int8
+    } else {
+        Compute::F32
+    }
+}
 
 /// Key of the word embedding, the only large tensor that is not a `Linear` weight.
 pub const WORD_EMBEDDINGS: &str = "bert.embeddings.word_embeddings.weight";
@@ -191,11 +236,51 @@ impl EncoderPart {
         checkpoint
     }
 
-    /// Builds the encoder on `device`, dequantizing to `f32`. Every missing, unexpected or
-    /// wrongly shaped tensor is reported in one [`BundleError::EncoderWeights`].
+    /// Builds the encoder on `device`, dequantizing to `f32`, with the process's
+    /// [`default_compute`]. Every missing, unexpected or wrongly shaped tensor is reported in
+    /// one [`BundleError::EncoderWeights`].
     pub fn load(&self, device: &Device) -> Result<Dnabert2Encoder, BundleError> {
-        Dnabert2Encoder::from_checkpoint(&self.config, &self.to_checkpoint(), device)
-            .map_err(BundleError::EncoderWeights)
+        self.load_with(device, default_compute())
+    }
+
+    /// [`Self::load`] with a chosen compute. [`Compute::Int8`] on the plain CPU device: the
+    /// `Linear` layers compute with the stored int8 values and per-row scales (weights
+    /// stored otherwise are quantized per output channel); on other devices it is `f32`.
+    pub fn load_with(
+        &self,
+        device: &Device,
+        compute: Compute,
+    ) -> Result<Dnabert2Encoder, BundleError> {
+        let mut encoder =
+            Dnabert2Encoder::from_checkpoint(&self.config, &self.to_checkpoint(), device)
+                .map_err(BundleError::EncoderWeights)?;
+        if compute == Compute::Int8 && host::applies(device) {
+            encoder
+                .use_int8(|name| self.int8_rows(name))
+                .map_err(|err| BundleError::EncoderConfig(err.to_string()))?;
+        }
+        Ok(encoder)
+    }
+
+    /// The int8 values and per-row scales of tensor `name` when it is stored so (2-D, one
+    /// scale per row).
+    fn int8_rows(&self, name: &str) -> Option<(Vec<i8>, Vec<f32>)> {
+        let tensor = self.tensors.iter().find(|t| t.name == name)?;
+        let (&[rows, cols], Encoding::Int8 { block }) = (tensor.shape.as_slice(), tensor.encoding)
+        else {
+            return None;
+        };
+        if block != cols || tensor.bytes.len() != rows * 4 + rows * cols {
+            return None;
+        }
+        let (scales, values) = tensor.bytes.split_at(rows * 4);
+        Some((
+            values.iter().map(|&b| b as i8).collect(),
+            scales
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        ))
     }
 
     /// Bytes of stored weights.

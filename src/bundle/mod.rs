@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 pub use card::{LabelSpec, Metric, ModelCard, OutputSpec, TrainingData};
 pub use container::{FORMAT_VERSION, MAGIC};
-pub use encoder::{Codec, Precision, QuantPlan, cosine};
+pub use encoder::{
+    Codec, Compute, Precision, QuantPlan, cosine, default_compute, set_default_compute,
+};
 pub use tensors::{Encoding, StoredTensor};
 
 use crate::encoder::{Dnabert2Config, WeightsMismatch};
@@ -631,12 +633,22 @@ impl Bundle {
     }
 
     /// Builds the encoder on `device` (weights dequantized to `f32`; shapes checked
-    /// against the config).
+    /// against the config), with the process's [`default_compute`].
     pub fn load_encoder(
         &self,
         device: &burn::tensor::Device,
     ) -> Result<crate::encoder::Dnabert2Encoder, BundleError> {
         self.encoder.load(device)
+    }
+
+    /// [`Self::load_encoder`] with a chosen compute ([`Compute::Int8`]: int8 kernels for the
+    /// `Linear` layers on the plain CPU device).
+    pub fn load_encoder_with(
+        &self,
+        device: &burn::tensor::Device,
+        compute: Compute,
+    ) -> Result<crate::encoder::Dnabert2Encoder, BundleError> {
+        self.encoder.load_with(device, compute)
     }
 
     /// Bytes of the per-gene features part: (values and gene keys, head weights).

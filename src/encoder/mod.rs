@@ -35,6 +35,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod host;
+pub mod int8;
 pub mod mlm;
 pub mod model;
 pub mod weights;

@@ -6,6 +6,8 @@
 //! [`BertEncoder::layer`]`[N].`[`attention`](BertLayer::attention)`.`[`self_attention`](BertAttention::self_attention)`.`[`wqkv`](BertUnpadSelfAttention::wqkv),
 //! and so on; each `load` says which key it reads.
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::{
     Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
@@ -16,6 +18,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use super::checkpoint::Checkpoint;
 use super::config::Dnabert2Config;
 use super::host::{self, HostBias};
+use super::int8::{Int8Error, Int8Linear};
 use super::weights::{ENCODER_PREFIX, WeightReader, WeightWriter, WeightsMismatch};
 
 /// BERT's initialisation (`initializer_range` 0.02 in every DNABERT-2 config): normal
@@ -147,6 +150,9 @@ enum AttentionBias {
 pub struct BertUnpadSelfAttention {
     /// `Wqkv.{weight,bias}`: hidden → 3·hidden, output laid out (q|k|v, head, head_size).
     pub wqkv: Linear,
+    /// `wqkv` in int8 ([`Dnabert2Encoder::use_int8`]).
+    #[module(skip)]
+    wqkv_int8: Option<Arc<Int8Linear>>,
     num_attention_heads: usize,
 }
 
@@ -156,9 +162,7 @@ impl BertUnpadSelfAttention {
         let [batch, tokens, width] = hidden.dims();
         let heads = self.num_attention_heads;
         let head_size = width / heads;
-        let qkv = self
-            .wqkv
-            .forward(hidden)
+        let qkv = linear_forward(&self.wqkv, self.wqkv_int8.as_deref(), hidden)
             .reshape([batch, tokens, 3, heads, head_size]);
         // [batch, heads, tokens, head_size] each
         let part = |i: usize| {
@@ -188,6 +192,9 @@ impl BertUnpadSelfAttention {
 pub struct BertSelfOutput {
     /// `dense.{weight,bias}`: hidden → hidden
     pub dense: Linear,
+    /// `dense` in int8 ([`Dnabert2Encoder::use_int8`]).
+    #[module(skip)]
+    dense_int8: Option<Arc<Int8Linear>>,
     /// `LayerNorm.{weight,bias}` `[hidden]`
     pub layer_norm: LayerNorm,
 }
@@ -195,8 +202,8 @@ pub struct BertSelfOutput {
 impl BertSelfOutput {
     /// `attended`, `residual` [batch, tokens, hidden] → [batch, tokens, hidden]
     fn forward(&self, attended: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        self.layer_norm
-            .forward(self.dense.forward(attended) + residual)
+        let projected = linear_forward(&self.dense, self.dense_int8.as_deref(), attended);
+        self.layer_norm.forward(projected + residual)
     }
 }
 
@@ -217,6 +224,12 @@ pub struct BertGatedLinearUnitMlp {
     pub gated_layers: Linear,
     /// `wo.{weight,bias}`: intermediate → hidden
     pub wo: Linear,
+    /// `gated_layers` in int8 ([`Dnabert2Encoder::use_int8`]).
+    #[module(skip)]
+    gated_layers_int8: Option<Arc<Int8Linear>>,
+    /// `wo` in int8.
+    #[module(skip)]
+    wo_int8: Option<Arc<Int8Linear>>,
     /// `layernorm.{weight,bias}` `[hidden]`
     pub layernorm: LayerNorm,
     intermediate_size: usize,
@@ -226,7 +239,11 @@ impl BertGatedLinearUnitMlp {
     /// [batch, tokens, hidden] → [batch, tokens, hidden]
     fn forward(&self, hidden: Tensor<3>) -> Tensor<3> {
         let residual = hidden.clone();
-        let both = self.gated_layers.forward(hidden);
+        let both = linear_forward(
+            &self.gated_layers,
+            self.gated_layers_int8.as_deref(),
+            hidden,
+        );
         let n = self.intermediate_size;
         let mixed = if host::applies(&both.device()) {
             host::gated_gelu(both, n)
@@ -235,7 +252,8 @@ impl BertGatedLinearUnitMlp {
             let non_gated = both.narrow(2, n, n);
             gelu(gated) * non_gated
         };
-        self.layernorm.forward(self.wo.forward(mixed) + residual)
+        let out = linear_forward(&self.wo, self.wo_int8.as_deref(), mixed);
+        self.layernorm.forward(out + residual)
     }
 }
 
@@ -261,12 +279,14 @@ impl BertLayer {
                     wqkv: LinearConfig::new(h, 3 * h)
                         .with_initializer(BERT_INIT)
                         .init(device),
+                    wqkv_int8: None,
                     num_attention_heads: config.num_attention_heads,
                 },
                 output: BertSelfOutput {
                     dense: LinearConfig::new(h, h)
                         .with_initializer(BERT_INIT)
                         .init(device),
+                    dense_int8: None,
                     layer_norm: LayerNormConfig::new(h).with_epsilon(eps).init(device),
                 },
             },
@@ -279,6 +299,8 @@ impl BertLayer {
                     .with_initializer(BERT_INIT)
                     .init(device),
                 layernorm: LayerNormConfig::new(h).with_epsilon(eps).init(device),
+                gated_layers_int8: None,
+                wo_int8: None,
                 intermediate_size: i,
             },
         }
@@ -294,10 +316,12 @@ impl BertLayer {
             attention: BertAttention {
                 self_attention: BertUnpadSelfAttention {
                     wqkv: w.linear(&format!("{prefix}.attention.self.Wqkv"), h, 3 * h, true),
+                    wqkv_int8: None,
                     num_attention_heads: config.num_attention_heads,
                 },
                 output: BertSelfOutput {
                     dense: w.linear(&format!("{prefix}.attention.output.dense"), h, h, true),
+                    dense_int8: None,
                     layer_norm: w.layer_norm(
                         &format!("{prefix}.attention.output.LayerNorm"),
                         h,
@@ -309,6 +333,8 @@ impl BertLayer {
                 gated_layers: w.linear(&format!("{prefix}.mlp.gated_layers"), h, 2 * i, false),
                 wo: w.linear(&format!("{prefix}.mlp.wo"), i, h, true),
                 layernorm: w.layer_norm(&format!("{prefix}.mlp.layernorm"), h, eps),
+                gated_layers_int8: None,
+                wo_int8: None,
                 intermediate_size: i,
             },
         }
@@ -342,6 +368,49 @@ impl BertLayer {
         let hidden = self.attention.output.forward(attended, hidden);
         self.mlp.forward(hidden)
     }
+}
+
+/// A `Linear` layer on `x` [batch, tokens, in]: the int8 kernels ([`super::int8`]) where the
+/// layer has int8 weights and `x` is on the plain CPU device, else burn's `f32` `Linear`.
+fn linear_forward(linear: &Linear, int8: Option<&Int8Linear>, x: Tensor<3>) -> Tensor<3> {
+    match int8 {
+        Some(q) if host::applies(&x.device()) => {
+            let [batch, tokens, _] = x.dims();
+            let device = x.device();
+            let values = x
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("a Flex f32 tensor reads back as f32");
+            let out = q.forward(&values, batch * tokens);
+            Tensor::from_data(TensorData::new(out, [batch, tokens, q.d_out()]), &device)
+        }
+        _ => linear.forward(x),
+    }
+}
+
+/// `linear`'s int8 form: `weights` (`[out, in]` values and one scale per output) when given,
+/// else its `f32` weights quantized per output channel; its bias as it is.
+fn int8_linear(
+    linear: &Linear,
+    weights: Option<(Vec<i8>, Vec<f32>)>,
+) -> Result<Arc<Int8Linear>, Int8Error> {
+    let [d_in, d_out] = linear.weight.val().dims();
+    let read = |t: Tensor<2>| t.into_data().try_into_vec::<f32>();
+    let bias = linear.bias.as_ref().map(|b| {
+        b.val()
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("a bias reads back as f32")
+    });
+    let q = match weights {
+        Some((values, scales)) => Int8Linear::new(d_in, d_out, &values, scales, bias)?,
+        None => {
+            // burn keeps [in, out]; the quantizer reads PyTorch's [out, in].
+            let weight = read(linear.weight.val().transpose()).expect("a weight reads back as f32");
+            Int8Linear::quantize(d_in, d_out, &weight, bias)
+        }
+    };
+    Ok(Arc::new(q))
 }
 
 /// `encoder`: the stack of layers.
@@ -411,6 +480,47 @@ impl Dnabert2Encoder {
             Some(err) => Err(EncodeError::Device(err)),
             None => Ok(w.checkpoint),
         }
+    }
+
+    /// Computes every encoder layer's `Linear` layers (QKV, attention output, `gated_layers`,
+    /// `wo`) with the int8 kernels ([`super::int8`]) whenever the input is on the plain CPU
+    /// device (elsewhere, and in training, they stay `f32`). `weights(name)` gives a layer's
+    /// int8 values (`[out, in]`) and one scale per output channel for its checkpoint key
+    /// (`bert.encoder.layer.0.mlp.wo.weight`), as an int8 bundle stores them; a layer it gives
+    /// nothing for is quantized from its `f32` weights the same way.
+    pub fn use_int8(
+        &mut self,
+        mut weights: impl FnMut(&str) -> Option<(Vec<i8>, Vec<f32>)>,
+    ) -> Result<(), Int8Error> {
+        let root = ENCODER_PREFIX.trim_end_matches('.');
+        for (n, layer) in self.encoder.layer.iter_mut().enumerate() {
+            let p = format!("{root}.encoder.layer.{n}");
+            let s = &mut layer.attention.self_attention;
+            s.wqkv_int8 = Some(int8_linear(
+                &s.wqkv,
+                weights(&format!("{p}.attention.self.Wqkv.weight")),
+            )?);
+            let o = &mut layer.attention.output;
+            o.dense_int8 = Some(int8_linear(
+                &o.dense,
+                weights(&format!("{p}.attention.output.dense.weight")),
+            )?);
+            let m = &mut layer.mlp;
+            m.gated_layers_int8 = Some(int8_linear(
+                &m.gated_layers,
+                weights(&format!("{p}.mlp.gated_layers.weight")),
+            )?);
+            m.wo_int8 = Some(int8_linear(&m.wo, weights(&format!("{p}.mlp.wo.weight")))?);
+        }
+        Ok(())
+    }
+
+    /// Whether the `Linear` layers compute in int8 on the CPU ([`Self::use_int8`]).
+    pub fn uses_int8(&self) -> bool {
+        self.encoder
+            .layer
+            .first()
+            .is_some_and(|l| l.mlp.wo_int8.is_some())
     }
 
     /// Size of the vocabulary (rows of the word embedding).

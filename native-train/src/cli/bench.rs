@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use burn::tensor::{Device, Tensor, TensorData};
-use texcnn::bundle::{Bundle, Encoding, LabelSpec, ModelCard, OutputSpec, Precision, cosine};
+use texcnn::bundle::{
+    Bundle, Compute, Encoding, LabelSpec, ModelCard, OutputSpec, Precision, cosine,
+};
+use texcnn::encoder::int8::Kernel;
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::head::TextCnnHeadConfig;
 use texcnn::pipeline::{PreparedSegment, SegmentEmbedder, prepare_segments};
@@ -31,9 +34,11 @@ use texcnn_native::train::untrained::attach_random_head;
 pub enum BenchPrecision {
     /// The folder's weights as they are.
     F32,
-    /// The folder imported as an int8 bundle in memory, then built the way every bundle is
-    /// (dequantized to f32 on load).
+    /// The folder imported as an int8 bundle in memory, computed in int8 (the bundle's int8
+    /// weights, activations quantized per row, integer sums: `texcnn::encoder::int8`).
     Int8,
+    /// The same int8 bundle dequantized to f32 on load and computed in f32.
+    Int8Dequantized,
 }
 
 /// Which CPU kernels compute the attention softmax and the gated GELU.
@@ -57,7 +62,8 @@ pub struct BenchArgs {
     /// Hugging Face model folder (config.json + model.safetensors or pytorch_model.bin).
     #[arg(long, conflicts_with = "bundle")]
     pub model: Option<PathBuf>,
-    /// A texcnn bundle (benchmarked at the precision it stores).
+    /// A texcnn bundle (benchmarked at the precision it stores; an int8 bundle both computed
+    /// in int8 and dequantized to f32).
     #[arg(long)]
     pub bundle: Option<PathBuf>,
     /// Write the DNABERT-2-117M architecture with random N(0, 0.02) weights in the official
@@ -452,8 +458,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
 
     texcnn::encoder::host::set_fused_kernels(true);
-    if let Some((_, reference)) = embeddings.iter().find(|(l, _)| l.starts_with("f32")) {
-        for (label, vectors) in embeddings.iter().filter(|(l, _)| !l.starts_with("f32")) {
+    // The f32 reference: the folder's f32 weights, or else a bundle dequantized to f32.
+    let is_reference = |l: &str| l.starts_with("f32") || l.contains("dequantized to f32");
+    let reference = embeddings
+        .iter()
+        .find(|(l, _)| l.starts_with("f32"))
+        .or_else(|| embeddings.iter().find(|(l, _)| is_reference(l)));
+    if let Some((reference_label, reference)) = reference {
+        for (label, vectors) in embeddings.iter().filter(|(l, _)| l != reference_label) {
             let cosines: Vec<f64> = vectors
                 .iter()
                 .zip(reference)
@@ -462,7 +474,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             let spread = Spread::of(&cosines).context("no segments")?;
             let _ = writeln!(
                 report,
-                "{label} vs f32 segment-embedding cosine: min {:.7}, median {:.7}",
+                "{label} vs {reference_label} segment-embedding cosine: min {:.7}, median {:.7}",
                 spread.min, spread.median
             );
         }
@@ -471,7 +483,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for (label, vectors) in &embeddings {
             let name = label.split_whitespace().next().unwrap_or("model");
-            let path = dir.join(format!("embeddings_{name}.tsv"));
+            let compute = if label.contains("int8 compute") {
+                "_int8compute"
+            } else {
+                ""
+            };
+            let path = dir.join(format!("embeddings_{name}{compute}.tsv"));
             write_embeddings(&path, &gene.id, &vectors[..])?;
         }
     }
@@ -490,18 +507,29 @@ fn load_candidates(
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let bundle =
             Bundle::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
-        let encoder = bundle
-            .load_encoder(device)
-            .with_context(|| format!("building the encoder of {}", path.display()))?;
-        let candidate = Candidate {
-            label: format!("{} (bundle)", bundle_precision(&bundle)),
-            encoder,
-            load_seconds: start.elapsed().as_secs_f64(),
+        let read_seconds = start.elapsed().as_secs_f64();
+        let stored = bundle_precision(&bundle);
+        let computes: &[Compute] = if stored == "int8" {
+            &[Compute::F32, Compute::Int8]
+        } else {
+            &[Compute::F32]
         };
+        let mut candidates = Vec::new();
+        for &compute in computes {
+            let start = Instant::now();
+            let encoder = bundle
+                .load_encoder_with(device, compute)
+                .with_context(|| format!("building the encoder of {}", path.display()))?;
+            candidates.push(Candidate {
+                label: format!("{stored} (bundle, {})", compute_label(compute, &encoder)),
+                encoder,
+                load_seconds: read_seconds + start.elapsed().as_secs_f64(),
+            });
+        }
         return Ok((
             bundle.encoder.config.clone(),
             Some(bundle.tokenizer_json.clone()),
-            vec![candidate],
+            candidates,
         ));
     }
     let Some(dir) = &args.model else {
@@ -526,7 +554,7 @@ fn load_candidates(
                     load_seconds,
                 }
             }
-            BenchPrecision::Int8 => {
+            BenchPrecision::Int8 | BenchPrecision::Int8Dequantized => {
                 let bundle = import_hf_folder(
                     dir,
                     ModelCard::imported_encoder("bench", &dir.display().to_string()),
@@ -534,17 +562,22 @@ fn load_candidates(
                     &Precision::Int8.plan(),
                 )
                 .with_context(|| format!("importing {} as int8", dir.display()))?;
-                // What a user pays: reading the int8 bundle back and dequantizing on load.
+                // What a user pays: reading the int8 bundle back and building its encoder.
                 let bytes = bundle.to_bytes()?;
                 drop(bundle);
                 let start = Instant::now();
                 let bundle = Bundle::from_bytes(&bytes)?;
-                let encoder = bundle.load_encoder(device)?;
+                let compute = if precision == BenchPrecision::Int8 {
+                    Compute::Int8
+                } else {
+                    Compute::F32
+                };
+                let encoder = bundle.load_encoder_with(device, compute)?;
                 let load_seconds = start.elapsed().as_secs_f64();
                 config = Some(bundle.encoder.config.clone());
                 tokenizer_json = Some(bundle.tokenizer_json.clone());
                 Candidate {
-                    label: "int8 (dequantized on load)".into(),
+                    label: format!("int8 ({})", compute_label(compute, &encoder)),
                     encoder,
                     load_seconds,
                 }
@@ -554,6 +587,17 @@ fn load_candidates(
     }
     let config = config.context("--precision: give at least one precision")?;
     Ok((config, tokenizer_json, candidates))
+}
+
+/// How a candidate computes: `int8 compute, avx2 kernels` or `dequantized to f32`.
+fn compute_label(compute: Compute, encoder: &texcnn::encoder::Dnabert2Encoder) -> String {
+    if encoder.uses_int8() {
+        format!("int8 compute, {} kernels", Kernel::best().name())
+    } else if compute == Compute::Int8 {
+        "f32: int8 compute applies to the CPU device only".into()
+    } else {
+        "dequantized to f32".into()
+    }
 }
 
 /// Embeds every segment, `batch` segments per forward pass, and reads the vectors back.

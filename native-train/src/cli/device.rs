@@ -29,6 +29,27 @@ impl DeviceChoice {
     }
 }
 
+/// How the encoder's `Linear` layers compute on the CPU (`--compute f32|int8`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ComputeChoice {
+    /// `f32`: int8 bundles are dequantized on load (the numbers every backend gives).
+    #[default]
+    F32,
+    /// The bundle's int8 weights times activations quantized per row, summed in integers
+    /// (`texcnn::encoder::int8`; segment-embedding cosine ≥ 0.999 against f32). CPU only.
+    Int8,
+}
+
+impl ComputeChoice {
+    /// The core crate's choice.
+    pub fn compute(self) -> texcnn::bundle::Compute {
+        match self {
+            Self::F32 => texcnn::bundle::Compute::F32,
+            Self::Int8 => texcnn::bundle::Compute::Int8,
+        }
+    }
+}
+
 impl std::fmt::Display for DeviceChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

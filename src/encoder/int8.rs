@@ -1,0 +1,491 @@
+//! int8 compute for the encoder's `Linear` layers on the CPU (QKV, attention output,
+//! `gated_layers`, `wo`): the weights stay int8 with one scale per output channel, as an int8
+//! bundle stores them; each input row is quantized on the fly with a scale of its own; the
+//! products accumulate in `i32`; the sums are rescaled to `f32` and the bias added.
+//!
+//! **Integer widths.** The multiply is `vpmaddwd` (x86-64 AVX2) or `i32x4.dot_i16x8_s`
+//! (wasm32 SIMD128): pairs of `i16` times pairs of `i16`, summed into `i32` lanes. The weights
+//! are stored as `i8` and widened to `i16` as they are loaded. The activations use as many
+//! bits as the `i32` sums allow without overflow (`|a| ≤ i32::MAX / (K · 128)`, e.g. ±21,800
+//! for K = 768, ±5,400 for K = 3,072): the same instructions as 8-bit activations, but no
+//! activation quantization error worth the name, so the accuracy is the int8 weights' alone
+//! (segment-embedding cosine ≥ 0.999 against f32 is tested on the golden and default
+//! models). `vpmaddubsw` (u8 × i8) would double the multiplies per instruction but saturates
+//! its `i16` pair sums at these magnitudes.
+//!
+//! **Kernels**, chosen at run time: AVX2 where the CPU has it (`is_x86_feature_detected!`),
+//! SIMD128 on wasm32 (every build of this crate enables it), portable Rust otherwise (and in
+//! the tests that compare the kernels). Each computes a tile of [`MR`] rows × [`NR`] columns
+//! over the whole K; rows are split into blocks that run in parallel natively (rayon).
+
+use std::sync::OnceLock;
+
+/// Output columns per packed panel of weights (one tile's width).
+pub const NR: usize = 16;
+/// Input rows per tile.
+pub const MR: usize = 4;
+/// Rows per parallel block (a multiple of [`MR`]).
+const ROW_BLOCK: usize = 16;
+
+/// A `Linear` layer's weights packed for the int8 kernels.
+#[derive(Clone)]
+pub struct Int8Linear {
+    d_in: usize,
+    d_out: usize,
+    /// `⌈d_in / 2⌉`: the kernels read inputs two at a time.
+    pairs: usize,
+    /// Panels of [`NR`] output columns (the last padded with zero weights); in each, for
+    /// every pair of inputs `j`, the [`NR`] columns' two weights `(w[c][2j], w[c][2j+1])`.
+    packed: Vec<i8>,
+    /// One scale per output column: `w ≈ q · scale`.
+    scales: Vec<f32>,
+    bias: Option<Vec<f32>>,
+}
+
+impl std::fmt::Debug for Int8Linear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The shape, not the megabytes of packed weights.
+        f.debug_struct("Int8Linear")
+            .field("d_in", &self.d_in)
+            .field("d_out", &self.d_out)
+            .field("bias", &self.bias.is_some())
+            .finish()
+    }
+}
+
+/// Why int8 weights cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Int8Error {
+    #[error("int8 weights: {found} values for {d_out} × {d_in}")]
+    Values {
+        d_out: usize,
+        d_in: usize,
+        found: usize,
+    },
+    #[error("int8 weights: {found} scales for {d_out} output channels")]
+    Scales { d_out: usize, found: usize },
+    #[error("int8 weights: {found} bias values for {d_out} output channels")]
+    Bias { d_out: usize, found: usize },
+}
+
+impl Int8Linear {
+    /// From `values` [d_out, d_in] (row-major, PyTorch's `Linear.weight` layout) in
+    /// -127..=127, one scale per output row, and an optional bias.
+    pub fn new(
+        d_in: usize,
+        d_out: usize,
+        values: &[i8],
+        scales: Vec<f32>,
+        bias: Option<Vec<f32>>,
+    ) -> Result<Self, Int8Error> {
+        if values.len() != d_in * d_out {
+            return Err(Int8Error::Values {
+                d_out,
+                d_in,
+                found: values.len(),
+            });
+        }
+        if scales.len() != d_out {
+            return Err(Int8Error::Scales {
+                d_out,
+                found: scales.len(),
+            });
+        }
+        if let Some(b) = &bias
+            && b.len() != d_out
+        {
+            return Err(Int8Error::Bias {
+                d_out,
+                found: b.len(),
+            });
+        }
+        let pairs = d_in.div_ceil(2);
+        let panels = d_out.div_ceil(NR);
+        let mut packed = vec![0i8; panels * pairs * NR * 2];
+        for (o, row) in values.chunks_exact(d_in).enumerate() {
+            let (panel, c) = (o / NR, o % NR);
+            let base = panel * pairs * NR * 2;
+            for (k, &q) in row.iter().enumerate() {
+                packed[base + (k / 2) * NR * 2 + c * 2 + k % 2] = q;
+            }
+        }
+        Ok(Self {
+            d_in,
+            d_out,
+            pairs,
+            packed,
+            scales,
+            bias,
+        })
+    }
+
+    /// Quantizes `f32` weights [d_out, d_in] as an int8 bundle stores them: symmetric, one
+    /// scale per output row (`max |w| / 127`).
+    pub fn quantize(d_in: usize, d_out: usize, weight: &[f32], bias: Option<Vec<f32>>) -> Self {
+        let mut values = Vec::with_capacity(weight.len());
+        let mut scales = Vec::with_capacity(d_out);
+        for row in weight.chunks_exact(d_in.max(1)).take(d_out) {
+            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let scale = if max > 0.0 { max / 127.0 } else { 0.0 };
+            scales.push(scale);
+            values.extend(row.iter().map(|&v| {
+                if scale > 0.0 {
+                    (v / scale).round().clamp(-127.0, 127.0) as i8
+                } else {
+                    0
+                }
+            }));
+        }
+        Self::new(d_in, d_out, &values, scales, bias).expect("quantized weights are consistent")
+    }
+
+    /// Inputs per row.
+    pub fn d_in(&self) -> usize {
+        self.d_in
+    }
+
+    /// Outputs per row.
+    pub fn d_out(&self) -> usize {
+        self.d_out
+    }
+
+    /// `x` (`rows` rows of [`Self::d_in`] values, row-major) → `rows` rows of
+    /// [`Self::d_out`]: `x · wᵀ + bias`, computed in integers with the fastest kernel this
+    /// CPU has.
+    pub fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        self.forward_with(x, rows, Kernel::best())
+    }
+
+    /// [`Self::forward`] with a chosen kernel (the tests compare them).
+    pub fn forward_with(&self, x: &[f32], rows: usize, kernel: Kernel) -> Vec<f32> {
+        assert_eq!(
+            x.len(),
+            rows * self.d_in,
+            "int8 Linear: input of the wrong size"
+        );
+        let (a, a_scales) = quantize_rows(x, rows, self.d_in, self.pairs);
+        let mut out = vec![0f32; rows * self.d_out];
+        if self.d_out == 0 || rows == 0 {
+            return out;
+        }
+        let block = |(b, out): (usize, &mut [f32])| self.row_block(b, out, &a, &a_scales, kernel);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use rayon::prelude::*;
+            out.par_chunks_mut(ROW_BLOCK * self.d_out)
+                .enumerate()
+                .for_each(block);
+        }
+        #[cfg(target_arch = "wasm32")]
+        out.chunks_mut(ROW_BLOCK * self.d_out)
+            .enumerate()
+            .for_each(block);
+        out
+    }
+
+    /// Rows `ROW_BLOCK · b ..` into `out` (their rows of the result).
+    fn row_block(&self, b: usize, out: &mut [f32], a: &[i32], a_scales: &[f32], kernel: Kernel) {
+        let rows = out.len() / self.d_out;
+        let first = b * ROW_BLOCK;
+        let panel_len = self.pairs * NR * 2;
+        let mut acc = [[0i32; NR]; MR];
+        for r0 in (0..rows).step_by(MR) {
+            let tile = &a[(first + r0) * self.pairs..(first + r0 + MR) * self.pairs];
+            for (p, panel) in self.packed.chunks_exact(panel_len).enumerate() {
+                kernel.run(tile, self.pairs, panel, &mut acc);
+                let c0 = p * NR;
+                let width = NR.min(self.d_out - c0);
+                for (r, sums) in acc.iter().enumerate().take((rows - r0).min(MR)) {
+                    let sa = a_scales[first + r0 + r];
+                    let row = &mut out[(r0 + r) * self.d_out + c0..][..width];
+                    for (c, value) in row.iter_mut().enumerate() {
+                        let bias = self.bias.as_ref().map_or(0.0, |b| b[c0 + c]);
+                        *value = sums[c] as f32 * (sa * self.scales[c0 + c]) + bias;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The largest activation magnitude for K inputs: `K · |a| · 128` (every weight at its
+/// largest magnitude) must fit in `i32`.
+fn activation_limit(d_in: usize) -> f32 {
+    let k = d_in.next_multiple_of(2).max(2) as i64;
+    (i64::from(i32::MAX) / (k * 128)).min(i64::from(i16::MAX)) as f32
+}
+
+/// Rows of `x` quantized symmetrically, one scale per row, as `i16` pairs packed in `i32`
+/// (low half the even input): `rows` rounded up to [`MR`] (zero rows), `pairs` per row.
+fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>, Vec<f32>) {
+    let limit = activation_limit(d_in);
+    let padded = rows.next_multiple_of(ROW_BLOCK).max(MR);
+    let mut a = vec![0i32; padded * pairs];
+    let mut scales = vec![0f32; padded];
+    for (r, row) in x.chunks_exact(d_in.max(1)).take(rows).enumerate() {
+        let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        if !(max > 0.0 && max.is_finite()) {
+            // A zero row gives zeros; a row with inf/NaN gives NaN, as f32 would.
+            scales[r] = if max == 0.0 { 0.0 } else { f32::NAN };
+            continue;
+        }
+        let inv = limit / max;
+        scales[r] = max / limit;
+        let q = |v: f32| (v * inv).round() as i16;
+        for (j, pair) in row.chunks(2).enumerate() {
+            let lo = q(pair[0]);
+            let hi = pair.get(1).map_or(0, |&v| q(v));
+            a[r * pairs + j] = i32::from(lo as u16) | (i32::from(hi) << 16);
+        }
+    }
+    (a, scales)
+}
+
+/// One of the tile kernels: `acc[r][c] = Σ_j a[r][j] · w[c][j]` over pairs, for [`MR`] rows
+/// of `a` (`pairs` packed pairs each) and one panel of [`NR`] columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Plain Rust, any CPU.
+    Portable,
+    /// x86-64 AVX2 (`vpmaddwd`).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// wasm32 SIMD128 (`i32x4.dot_i16x8_s`).
+    #[cfg(target_arch = "wasm32")]
+    Simd128,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU runs, detected once.
+    pub fn best() -> Self {
+        static BEST: OnceLock<Kernel> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Kernel::Avx2;
+            }
+            #[cfg(target_arch = "wasm32")]
+            return Kernel::Simd128;
+            #[allow(unreachable_code)]
+            Kernel::Portable
+        })
+    }
+
+    /// Every kernel this CPU runs (the tests check each against the portable one).
+    pub fn available() -> Vec<Self> {
+        let mut kernels = vec![Self::Portable];
+        if Self::best() != Self::Portable {
+            kernels.push(Self::best());
+        }
+        kernels
+    }
+
+    /// Its name in benchmark rows and the card: `portable`, `avx2`, `simd128`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => "avx2",
+            #[cfg(target_arch = "wasm32")]
+            Self::Simd128 => "simd128",
+        }
+    }
+
+    fn run(self, a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+        assert!(a.len() >= MR * pairs && w.len() >= pairs * NR * 2);
+        match self {
+            Self::Portable => portable(a, pairs, w, acc),
+            // SAFETY: `best` chose AVX2 only where the CPU has it; the slices were checked
+            // above to hold what the kernel reads.
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => unsafe { avx2(a, pairs, w, acc) },
+            // SAFETY: the slices were checked above to hold what the kernel reads.
+            #[cfg(target_arch = "wasm32")]
+            Self::Simd128 => unsafe { simd128(a, pairs, w, acc) },
+        }
+    }
+}
+
+fn portable(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    *acc = [[0; NR]; MR];
+    for j in 0..pairs {
+        let wj = &w[j * NR * 2..(j + 1) * NR * 2];
+        for (r, sums) in acc.iter_mut().enumerate() {
+            let pair = a[r * pairs + j];
+            let (lo, hi) = (i32::from(pair as i16), pair >> 16);
+            for (c, sum) in sums.iter_mut().enumerate() {
+                *sum += lo * i32::from(wj[2 * c]) + hi * i32::from(wj[2 * c + 1]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    let mut sums = [[_mm256_setzero_si256(); 2]; MR];
+    let (a, w) = (a.as_ptr(), w.as_ptr());
+    for j in 0..pairs {
+        // SAFETY (all loads): `run` checked that `w` holds `pairs · NR · 2` bytes and `a`
+        // holds `MR · pairs` values.
+        let both = unsafe { _mm256_loadu_si256(w.add(j * NR * 2).cast()) };
+        let w0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(both));
+        let w1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256::<1>(both));
+        for (r, s) in sums.iter_mut().enumerate() {
+            let pair = _mm256_set1_epi32(unsafe { *a.add(r * pairs + j) });
+            s[0] = _mm256_add_epi32(s[0], _mm256_madd_epi16(pair, w0));
+            s[1] = _mm256_add_epi32(s[1], _mm256_madd_epi16(pair, w1));
+        }
+    }
+    for (row, s) in acc.iter_mut().zip(&sums) {
+        // SAFETY: each row holds NR = 16 i32, two 256-bit stores.
+        unsafe {
+            _mm256_storeu_si256(row.as_mut_ptr().cast(), s[0]);
+            _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), s[1]);
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+unsafe fn simd128(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::wasm32::*;
+    let mut sums = [[i32x4_splat(0); 4]; MR];
+    let (a, w) = (a.as_ptr(), w.as_ptr());
+    for j in 0..pairs {
+        // SAFETY (all loads): `run` checked that `w` holds `pairs · NR · 2` bytes and `a`
+        // holds `MR · pairs` values.
+        let (lo, hi) = unsafe {
+            (
+                v128_load(w.add(j * NR * 2).cast()),
+                v128_load(w.add(j * NR * 2 + 16).cast()),
+            )
+        };
+        let cols = [
+            i16x8_extend_low_i8x16(lo),
+            i16x8_extend_high_i8x16(lo),
+            i16x8_extend_low_i8x16(hi),
+            i16x8_extend_high_i8x16(hi),
+        ];
+        for (r, s) in sums.iter_mut().enumerate() {
+            let pair = i32x4_splat(unsafe { *a.add(r * pairs + j) });
+            for (sum, col) in s.iter_mut().zip(cols) {
+                *sum = i32x4_add(*sum, i32x4_dot_i16x8(pair, col));
+            }
+        }
+    }
+    for (row, s) in acc.iter_mut().zip(&sums) {
+        for (q, v) in s.iter().enumerate() {
+            // SAFETY: each row holds NR = 16 i32, four 128-bit stores.
+            unsafe { v128_store(row.as_mut_ptr().add(4 * q).cast(), *v) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// `x · wᵀ + b` in f64 with the dequantized weights.
+    fn reference(q: &Int8Linear, w: &[f32], x: &[f32], rows: usize) -> Vec<f64> {
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for o in 0..q.d_out {
+                let row = &w[o * q.d_in..(o + 1) * q.d_in];
+                let scale = f64::from(q.scales[o]);
+                let mut sum = q.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+                for k in 0..q.d_in {
+                    let wq = (f64::from(row[k]) / scale).round().clamp(-127.0, 127.0) * scale;
+                    sum += f64::from(x[r * q.d_in + k]) * wq;
+                }
+                out.push(sum);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_kernel_computes_the_dequantized_product_on_ragged_shapes() {
+        // Odd K (a padded pair), N not a multiple of a panel, rows not a multiple of a tile
+        // or of a parallel block.
+        for (rows, d_in, d_out) in [(1, 3, 5), (7, 33, 17), (37, 768, 40), (5, 130, 48)] {
+            let w = values(d_in * d_out, 1);
+            let bias = values(d_out, 2);
+            let x: Vec<f32> = values(rows * d_in, 3).iter().map(|v| v * 4.0).collect();
+            let q = Int8Linear::quantize(d_in, d_out, &w, Some(bias));
+            let want = reference(&q, &w, &x, rows);
+            for kernel in Kernel::available() {
+                let got = q.forward_with(&x, rows, kernel);
+                let worst = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(g, w)| (f64::from(*g) - w).abs())
+                    .fold(0.0, f64::max);
+                // The activations' rounding: half a step of 4 / limit per input, summed.
+                let bound = 4.0 / f64::from(activation_limit(d_in)) * d_in as f64 * 0.5 + 1e-4;
+                assert!(
+                    worst <= bound,
+                    "{} {rows}×{d_in}→{d_out}: off by {worst} > {bound}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_integer_sums_cannot_overflow_at_the_largest_values() {
+        // Every weight at ±127 and every activation at the row's maximum: the sum reaches
+        // K · limit · 127, which must still fit in i32.
+        let (rows, d_in, d_out) = (4, 3072, 16);
+        let values = vec![127i8; d_in * d_out];
+        let q = Int8Linear::new(d_in, d_out, &values, vec![1.0; d_out], None).unwrap();
+        let x = vec![1.0f32; rows * d_in];
+        for kernel in Kernel::available() {
+            for v in q.forward_with(&x, rows, kernel) {
+                assert!(
+                    (v - 127.0 * d_in as f32).abs() <= 1.0,
+                    "{}: {v}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn inconsistent_weights_are_refused() {
+        assert_eq!(
+            Int8Linear::new(2, 2, &[1, 2, 3], vec![1.0; 2], None).unwrap_err(),
+            Int8Error::Values {
+                d_out: 2,
+                d_in: 2,
+                found: 3
+            }
+        );
+        assert!(matches!(
+            Int8Linear::new(2, 2, &[1, 2, 3, 4], vec![1.0], None),
+            Err(Int8Error::Scales { .. })
+        ));
+    }
+
+    #[test]
+    fn zero_and_non_finite_rows_give_zeros_and_nan() {
+        let q = Int8Linear::quantize(4, 2, &values(8, 5), None);
+        let x = [0.0, 0.0, 0.0, 0.0, 1.0, f32::INFINITY, 0.0, 0.0];
+        let out = q.forward(&x, 2);
+        assert_eq!(&out[..2], &[0.0, 0.0]);
+        assert!(out[2..].iter().all(|v| v.is_nan()));
+    }
+}
