@@ -7,6 +7,7 @@
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, Compute, cosine};
 use texcnn::encoder::int8::{Int8Linear, Kernel};
+use texcnn::rng::SplitMix64;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -19,15 +20,8 @@ const GOLDEN_F32: &[u8] = include_bytes!("fixtures/bundles/golden_tiny_f32.texcn
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
+    let mut rng = SplitMix64::new(seed);
+    (0..n).map(|_| rng.next_f64() as f32 * 2.0 - 1.0).collect()
 }
 
 /// Segments of token ids `[CLS] … [SEP]` of several lengths (short ones padded in a batch
@@ -100,21 +94,23 @@ fn embed_both(bundle: &Bundle) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     )
 }
 
-#[test]
-fn golden_int8_bundle_computed_in_int8_keeps_the_cosine_bar() {
-    let (f32, int8) = embed_both(&Bundle::from_bytes(GOLDEN_INT8).unwrap());
+/// `bundle` computed in int8 keeps the cosine bar against f32, and is not f32 under another
+/// name.
+fn check_cosine_bar(bundle: &[u8]) {
+    let (f32, int8) = embed_both(&Bundle::from_bytes(bundle).unwrap());
     let (worst, diff) = compare(&f32, &int8);
     assert!(worst >= MIN_COSINE, "cosine {worst} < {MIN_COSINE}");
-    // Not the f32 path under another name.
     assert!(diff > 0.0, "int8 compute gave the f32 numbers exactly");
 }
 
 #[test]
+fn golden_int8_bundle_computed_in_int8_keeps_the_cosine_bar() {
+    check_cosine_bar(GOLDEN_INT8);
+}
+
+#[test]
 fn golden_f32_bundle_quantized_on_load_keeps_the_cosine_bar() {
-    let (f32, int8) = embed_both(&Bundle::from_bytes(GOLDEN_F32).unwrap());
-    let (worst, diff) = compare(&f32, &int8);
-    assert!(worst >= MIN_COSINE, "cosine {worst} < {MIN_COSINE}");
-    assert!(diff > 0.0, "int8 compute gave the f32 numbers exactly");
+    check_cosine_bar(GOLDEN_F32);
 }
 
 #[test]
@@ -141,24 +137,17 @@ fn default_bundle_in_int8_keeps_the_cosine_bar_and_its_predictions() {
     let mut predictor = Predictor::from_bundle(&bundle, &device).unwrap();
     let prepared = predictor.prepare(&record.residues, record.tss).unwrap();
     let ids = prepared.token_ids();
-    let f32_rows = predictor
-        .embedder
-        .encoder
-        .embed_segments_to_vec(&ids)
-        .unwrap();
-    let f32_prediction = predictor
-        .predict_at(&record.residues, record.tss, 8, false)
-        .unwrap();
-
+    // The segment embeddings and the prediction with the predictor's encoder as it is.
+    let run = |p: &Predictor| {
+        let rows = p.embedder.encoder.embed_segments_to_vec(&ids).unwrap();
+        let prediction = p
+            .predict_at(&record.residues, record.tss, 8, false)
+            .unwrap();
+        (rows, prediction)
+    };
+    let (f32_rows, f32_prediction) = run(&predictor);
     predictor.embedder.encoder = bundle.load_encoder_with(&device, Compute::Int8).unwrap();
-    let int8_rows = predictor
-        .embedder
-        .encoder
-        .embed_segments_to_vec(&ids)
-        .unwrap();
-    let int8_prediction = predictor
-        .predict_at(&record.residues, record.tss, 8, false)
-        .unwrap();
+    let (int8_rows, int8_prediction) = run(&predictor);
     let (worst, diff) = compare(&f32_rows, &int8_rows);
     eprintln!(
         "default bundle, {} segments: cosine ≥ {worst:.6}, max |diff| {diff:.2e}",
