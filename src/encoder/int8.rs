@@ -13,10 +13,13 @@
 //! models). `vpmaddubsw` (u8 × i8) would double the multiplies per instruction but saturates
 //! its `i16` pair sums at these magnitudes.
 //!
-//! **Kernels**, chosen at run time: AVX2 where the CPU has it (`is_x86_feature_detected!`),
-//! SIMD128 on wasm32 (every build of this crate enables it), portable Rust otherwise (and in
-//! the tests that compare the kernels). Each computes a tile of [`MR`] rows × [`NR`] columns
-//! over the whole K; rows are split into blocks that run in parallel natively (rayon).
+//! **Kernels**, chosen at run time ([`Kernel::best`]): AVX-512 VNNI (`vpdpwssd`) or AVX2
+//! where the CPU has them (`is_x86_feature_detected!`), SIMD128 on wasm32 (every build of this
+//! crate enables it), portable Rust otherwise; all give the same bits (tested). Each computes a
+//! tile of [`MR`] rows × [`NR`] columns over the whole K. The rows are cut into blocks whose
+//! quantized inputs stay in L2, each block meets every panel of weights (which stays in L1
+//! while it meets the block's tiles), and the blocks run in parallel natively (rayon).
+//! Measurements and what limits them: `docs/performance.md`, "int8 compute".
 
 use std::sync::OnceLock;
 
@@ -24,8 +27,9 @@ use std::sync::OnceLock;
 pub const NR: usize = 16;
 /// Input rows per tile.
 pub const MR: usize = 4;
-/// Rows per parallel block (a multiple of [`MR`]).
-const ROW_BLOCK: usize = 16;
+/// Bytes of quantized input rows multiplied by every panel before the next rows (kept in
+/// L2, which is 512 KiB and more per core on current x86-64 CPUs).
+const A_BLOCK_BYTES: usize = 192 * 1024;
 
 /// A `Linear` layer's weights packed for the int8 kernels.
 #[derive(Clone)]
@@ -37,9 +41,12 @@ pub struct Int8Linear {
     /// Panels of [`NR`] output columns (the last padded with zero weights); in each, for
     /// every pair of inputs `j`, the [`NR`] columns' two weights `(w[c][2j], w[c][2j+1])`.
     packed: Vec<i8>,
-    /// One scale per output column: `w ≈ q · scale`.
+    /// One scale per output column (`w ≈ q · scale`), zeros after `d_out` up to the last
+    /// panel's end.
     scales: Vec<f32>,
-    bias: Option<Vec<f32>>,
+    /// The bias per output column (zeros where there is none), padded like `scales`.
+    bias: Vec<f32>,
+    has_bias: bool,
 }
 
 impl std::fmt::Debug for Int8Linear {
@@ -48,7 +55,7 @@ impl std::fmt::Debug for Int8Linear {
         f.debug_struct("Int8Linear")
             .field("d_in", &self.d_in)
             .field("d_out", &self.d_out)
-            .field("bias", &self.bias.is_some())
+            .field("bias", &self.has_bias)
             .finish()
     }
 }
@@ -109,6 +116,12 @@ impl Int8Linear {
                 packed[base + (k / 2) * NR * 2 + c * 2 + k % 2] = q;
             }
         }
+        let padded = panels * NR;
+        let has_bias = bias.is_some();
+        let mut bias = bias.unwrap_or_default();
+        bias.resize(padded, 0.0);
+        let mut scales = scales;
+        scales.resize(padded, 0.0);
         Ok(Self {
             d_in,
             d_out,
@@ -116,6 +129,7 @@ impl Int8Linear {
             packed,
             scales,
             bias,
+            has_bias,
         })
     }
 
@@ -168,40 +182,62 @@ impl Int8Linear {
         if self.d_out == 0 || rows == 0 {
             return out;
         }
-        let block = |(b, out): (usize, &mut [f32])| self.row_block(b, out, &a, &a_scales, kernel);
+        // Cache blocking: blocks of rows whose quantized inputs stay in L2 (`A_BLOCK_BYTES`),
+        // and small enough that every thread gets two; each block meets every panel of
+        // weights, a panel (K × NR bytes) staying in L1 while it meets every tile of the block.
+        // The blocks run in parallel natively, each writing its own rows of the result.
+        #[cfg(not(target_arch = "wasm32"))]
+        let threads = rayon::current_num_threads();
+        #[cfg(target_arch = "wasm32")]
+        let threads = 1;
+        let block_rows = (A_BLOCK_BYTES / (self.pairs * 4).max(1))
+            .min(rows.div_ceil(2 * threads))
+            .max(MR)
+            .next_multiple_of(MR);
+        let block = |(b, out): (usize, &mut [f32])| {
+            self.row_block(b * block_rows, out, &a, &a_scales, kernel);
+        };
         #[cfg(not(target_arch = "wasm32"))]
         {
             use rayon::prelude::*;
-            out.par_chunks_mut(ROW_BLOCK * self.d_out)
+            out.par_chunks_mut(block_rows * self.d_out)
                 .enumerate()
                 .for_each(block);
         }
         #[cfg(target_arch = "wasm32")]
-        out.chunks_mut(ROW_BLOCK * self.d_out)
+        out.chunks_mut(block_rows * self.d_out)
             .enumerate()
             .for_each(block);
         out
     }
 
-    /// Rows `ROW_BLOCK · b ..` into `out` (their rows of the result).
-    fn row_block(&self, b: usize, out: &mut [f32], a: &[i32], a_scales: &[f32], kernel: Kernel) {
+    /// Rows `first..` (as many as `out` holds) times every panel, into `out`.
+    fn row_block(
+        &self,
+        first: usize,
+        out: &mut [f32],
+        a: &[i32],
+        a_scales: &[f32],
+        kernel: Kernel,
+    ) {
         let rows = out.len() / self.d_out;
-        let first = b * ROW_BLOCK;
         let panel_len = self.pairs * NR * 2;
         let mut acc = [[0i32; NR]; MR];
-        for r0 in (0..rows).step_by(MR) {
-            let tile = &a[(first + r0) * self.pairs..(first + r0 + MR) * self.pairs];
-            for (p, panel) in self.packed.chunks_exact(panel_len).enumerate() {
+        let mut values = [0f32; NR];
+        for (p, panel) in self.packed.chunks_exact(panel_len).enumerate() {
+            let c0 = p * NR;
+            let width = NR.min(self.d_out - c0);
+            let (scales, bias) = (&self.scales[c0..c0 + NR], &self.bias[c0..c0 + NR]);
+            for r0 in (0..rows).step_by(MR) {
+                let tile = &a[(first + r0) * self.pairs..(first + r0 + MR) * self.pairs];
                 kernel.run(tile, self.pairs, panel, &mut acc);
-                let c0 = p * NR;
-                let width = NR.min(self.d_out - c0);
                 for (r, sums) in acc.iter().enumerate().take((rows - r0).min(MR)) {
                     let sa = a_scales[first + r0 + r];
-                    let row = &mut out[(r0 + r) * self.d_out + c0..][..width];
-                    for (c, value) in row.iter_mut().enumerate() {
-                        let bias = self.bias.as_ref().map_or(0.0, |b| b[c0 + c]);
-                        *value = sums[c] as f32 * (sa * self.scales[c0 + c]) + bias;
+                    // A fixed-width loop over a whole panel: it compiles to vector code.
+                    for c in 0..NR {
+                        values[c] = sums[c] as f32 * (sa * scales[c]) + bias[c];
                     }
+                    out[(r0 + r) * self.d_out + c0..][..width].copy_from_slice(&values[..width]);
                 }
             }
         }
@@ -219,7 +255,7 @@ fn activation_limit(d_in: usize) -> f32 {
 /// (low half the even input): `rows` rounded up to [`MR`] (zero rows), `pairs` per row.
 fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>, Vec<f32>) {
     let limit = activation_limit(d_in);
-    let padded = rows.next_multiple_of(ROW_BLOCK).max(MR);
+    let padded = rows.next_multiple_of(MR);
     let mut a = vec![0i32; padded * pairs];
     let mut scales = vec![0f32; padded];
     for (r, row) in x.chunks_exact(d_in.max(1)).take(rows).enumerate() {
@@ -231,7 +267,10 @@ fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>
         }
         let inv = limit / max;
         scales[r] = max / limit;
-        let q = |v: f32| (v * inv).round() as i16;
+        // Round to nearest (ties to even) by adding and removing 1.5 · 2^23, exact for
+        // |v · inv| ≤ 2^22: a vectorisable `rint` (the libm call was an eighth of the time).
+        const ROUND: f32 = 12_582_912.0;
+        let q = |v: f32| ((v * inv + ROUND) - ROUND) as i16;
         for (j, pair) in row.chunks(2).enumerate() {
             let lo = q(pair[0]);
             let hi = pair.get(1).map_or(0, |&v| q(v));
@@ -250,18 +289,32 @@ pub enum Kernel {
     /// x86-64 AVX2 (`vpmaddwd`).
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// x86-64 AVX-512 VNNI (`vpdpwssd`: the pair products and the sum in one instruction).
+    #[cfg(target_arch = "x86_64")]
+    Avx512Vnni,
     /// wasm32 SIMD128 (`i32x4.dot_i16x8_s`).
     #[cfg(target_arch = "wasm32")]
     Simd128,
 }
 
 impl Kernel {
-    /// The fastest kernel this CPU runs, detected once.
+    /// The fastest kernel this CPU runs, detected once; natively `TEXCNN_INT8_KERNEL`
+    /// (`portable`, `avx2`, `avx512-vnni`) picks another that runs here, for benchmarks.
     pub fn best() -> Self {
         static BEST: OnceLock<Kernel> = OnceLock::new();
         *BEST.get_or_init(|| {
+            #[cfg(not(target_arch = "wasm32"))]
+            if let Ok(name) = std::env::var("TEXCNN_INT8_KERNEL")
+                && let Some(kernel) = Kernel::available().into_iter().find(|k| k.name() == name)
+            {
+                return kernel;
+            }
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if Kernel::Avx512Vnni.runs_here() {
+                return Kernel::Avx512Vnni;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if Kernel::Avx2.runs_here() {
                 return Kernel::Avx2;
             }
             #[cfg(target_arch = "wasm32")]
@@ -274,10 +327,32 @@ impl Kernel {
     /// Every kernel this CPU runs (the tests check each against the portable one).
     pub fn available() -> Vec<Self> {
         let mut kernels = vec![Self::Portable];
-        if Self::best() != Self::Portable {
-            kernels.push(Self::best());
-        }
+        #[cfg(target_arch = "x86_64")]
+        kernels.extend(
+            [Self::Avx2, Self::Avx512Vnni]
+                .into_iter()
+                .filter(|k| k.runs_here()),
+        );
+        #[cfg(target_arch = "wasm32")]
+        kernels.push(Self::Simd128);
         kernels
+    }
+
+    /// Whether this CPU has the instructions the kernel needs.
+    pub fn runs_here(self) -> bool {
+        match self {
+            Self::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512Vnni => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512vnni")
+            }
+            #[cfg(target_arch = "wasm32")]
+            Self::Simd128 => true,
+        }
     }
 
     /// Its name in benchmark rows and the card: `portable`, `avx2`, `simd128`.
@@ -286,6 +361,8 @@ impl Kernel {
             Self::Portable => "portable",
             #[cfg(target_arch = "x86_64")]
             Self::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512Vnni => "avx512-vnni",
             #[cfg(target_arch = "wasm32")]
             Self::Simd128 => "simd128",
         }
@@ -293,12 +370,21 @@ impl Kernel {
 
     fn run(self, a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
         assert!(a.len() >= MR * pairs && w.len() >= pairs * NR * 2);
+        // A kernel the CPU lacks is never run (`forward_with` callers choose from `available`).
+        assert!(
+            self.runs_here(),
+            "the {} kernel does not run on this CPU",
+            self.name()
+        );
         match self {
             Self::Portable => portable(a, pairs, w, acc),
-            // SAFETY: `best` chose AVX2 only where the CPU has it; the slices were checked
-            // above to hold what the kernel reads.
+            // SAFETY: the CPU has AVX2 (checked above); the slices were checked above to hold
+            // what the kernel reads.
             #[cfg(target_arch = "x86_64")]
             Self::Avx2 => unsafe { avx2(a, pairs, w, acc) },
+            // SAFETY: the CPU has AVX-512 F, BW and VNNI (checked above); the slices as above.
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512Vnni => unsafe { avx512_vnni(a, pairs, w, acc) },
             // SAFETY: the slices were checked above to hold what the kernel reads.
             #[cfg(target_arch = "wasm32")]
             Self::Simd128 => unsafe { simd128(a, pairs, w, acc) },
@@ -344,6 +430,44 @@ unsafe fn avx2(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
             _mm256_storeu_si256(row.as_mut_ptr().cast(), s[0]);
             _mm256_storeu_si256(row.as_mut_ptr().add(8).cast(), s[1]);
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn avx512_vnni(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    // `vpdpwssd` adds into its accumulator, so each accumulator is a chain of dependent
+    // instructions (latency about 4-5 cycles, two issued per cycle): UNROLL consecutive pairs
+    // go to separate accumulators, MR · UNROLL chains in flight, summed at the end.
+    const UNROLL: usize = 4;
+    let mut sums = [[_mm512_setzero_si512(); MR]; UNROLL];
+    let (a, w) = (a.as_ptr(), w.as_ptr());
+    // SAFETY (all loads): `run` checked that `w` holds `pairs · NR · 2` bytes and `a` holds
+    // `MR · pairs` values. NR = 16 columns' pairs: 32 bytes widened to 32 i16.
+    let step = |sums: &mut [__m512i; MR], j: usize| {
+        let cols = _mm512_cvtepi8_epi16(unsafe { _mm256_loadu_si256(w.add(j * NR * 2).cast()) });
+        for (r, s) in sums.iter_mut().enumerate() {
+            let pair = _mm512_set1_epi32(unsafe { *a.add(r * pairs + j) });
+            *s = _mm512_dpwssd_epi32(*s, pair, cols);
+        }
+    };
+    let whole = pairs - pairs % UNROLL;
+    for j in (0..whole).step_by(UNROLL) {
+        for (u, s) in sums.iter_mut().enumerate() {
+            step(s, j + u);
+        }
+    }
+    for j in whole..pairs {
+        step(&mut sums[0], j);
+    }
+    for (r, row) in acc.iter_mut().enumerate() {
+        let total = _mm512_add_epi32(
+            _mm512_add_epi32(sums[0][r], sums[1][r]),
+            _mm512_add_epi32(sums[2][r], sums[3][r]),
+        );
+        // SAFETY: each row holds NR = 16 i32, one 512-bit store.
+        unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), total) };
     }
 }
 
@@ -399,7 +523,7 @@ mod tests {
             for o in 0..q.d_out {
                 let row = &w[o * q.d_in..(o + 1) * q.d_in];
                 let scale = f64::from(q.scales[o]);
-                let mut sum = q.bias.as_ref().map_or(0.0, |b| f64::from(b[o]));
+                let mut sum = f64::from(q.bias[o]);
                 for k in 0..q.d_in {
                     let wq = (f64::from(row[k]) / scale).round().clamp(-127.0, 127.0) * scale;
                     sum += f64::from(x[r * q.d_in + k]) * wq;

@@ -5,7 +5,10 @@
 //
 //   node native-train/bench/web/profile-wasm.mjs --bundle /tmp/texcnn-bench/browser/full/page.texcnn \
 //     --fasta /tmp/texcnn-bench/browser/full/2048/gene.fa [--runs 2] [--top 25] [--out prof.cpuprofile] \
-//     [--pkg DIR]
+//     [--pkg DIR] [--compute int8|f32]
+//
+// With --runs N it also prints each timed run and their median, so that two --compute values
+// can be compared in one sitting.
 //
 // www/pkg's wasm has been through `wasm-opt -O2`, which drops function names; for named
 // functions give --pkg a package of the same cargo build without wasm-opt:
@@ -34,6 +37,7 @@ function parseArgs(argv) {
       top: { type: 'string', default: '25' },
       out: { type: 'string' },
       pkg: { type: 'string', default: join(REPO, 'www', 'pkg') },
+      compute: { type: 'string', default: 'int8' },
     },
   });
   const args = {
@@ -43,6 +47,7 @@ function parseArgs(argv) {
     top: Number(v.top),
     out: v.out ?? null,
     pkg: resolve(v.pkg),
+    compute: v.compute,
   };
   if (!args.bundle || !args.fasta) throw new Error('give --bundle FILE and --fasta FILE');
   if (!(args.runs >= 1)) throw new Error('--runs must be at least 1');
@@ -70,11 +75,12 @@ async function main() {
   const pkg = args.pkg;
   const wasm = await import(join(pkg, 'texcnn.js'));
   wasm.initSync({ module: readFileSync(join(pkg, 'texcnn_bg.wasm')) });
-  const predictor = await wasm.WebPredictor.load(readFileSync(args.bundle), 'cpu');
+  const predictor = await wasm.WebPredictor.load(readFileSync(args.bundle), 'cpu', args.compute);
+  console.error(`compute: ${predictor.compute()}`);
   const parsed = wasm.parse_input(readFileSync(args.fasta, 'utf8'));
   const record = parsed.records[0];
   if (!record) throw new Error(`${args.fasta}: no record`);
-  const predict = () => predictor.predict(record.id, record.residues, true, () => {});
+  const predict = () => predictor.predict(record.id, record.residues, record.tss, true, [], () => {});
 
   const warm = await predict();
   console.error(`warm-up: ${warm.timings.total_ms.toFixed(0)} ms (encoder ${warm.timings.encoder_ms.toFixed(0)} ms)`);
@@ -89,6 +95,8 @@ async function main() {
     times.push(r.timings.total_ms);
   }
   const { profile } = await session.post('Profiler.stop');
+  const sorted = [...times].sort((x, y) => x - y);
+  console.error(`runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms; median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms`);
   session.disconnect();
   if (args.out) writeFileSync(args.out, JSON.stringify(profile));
 
