@@ -1,6 +1,6 @@
 //! The real-size DNABERT-2-117M path without the real weights: random init, save in the
 //! official layout (`bert.*` keys, PyTorch layout, safetensors), load back through the
-//! folder loader, and embed a 2,000 bp segment.
+//! folder loader, and embed a 2,000 bp segment, in f32 and with int8 compute.
 // Reads model folders from disk: native only.
 
 #[path = "../../tests/common/mod.rs"]
@@ -76,5 +76,20 @@ fn dnabert2_117m_saves_in_the_official_layout_loads_back_and_embeds_2000_bp() {
          embed 2,000 bp (433 tokens) {embedded_in:.2?} \
          (the same with the freshly initialised model: {reference_in:.2?})"
     );
+
+    // The same segment with the Linear layers computed in int8 (weights quantized per output
+    // channel as an int8 bundle stores them): the accuracy bar of issue 19, cosine ≥ 0.999.
+    let mut int8 = loaded.encoder;
+    int8.use_int8(|_| None).expect("quantizes");
+    let start = Instant::now();
+    let quantized = int8
+        .embed_segments_to_vec(std::slice::from_ref(&segment))
+        .expect("embeds in int8");
+    let cosine = texcnn::bundle::cosine(&quantized[0], &embedded[0]);
+    println!(
+        "int8 compute: cosine to f32 {cosine:.7}, embed {:.2?}",
+        start.elapsed()
+    );
+    assert!(cosine >= 0.999, "int8 compute: cosine {cosine} < 0.999");
     let _ = std::fs::remove_dir_all(&dir);
 }
