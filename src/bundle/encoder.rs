@@ -266,21 +266,14 @@ impl EncoderPart {
     /// scale per row).
     fn int8_rows(&self, name: &str) -> Option<(Vec<i8>, Vec<f32>)> {
         let tensor = self.tensors.iter().find(|t| t.name == name)?;
-        let (&[rows, cols], Encoding::Int8 { block }) = (tensor.shape.as_slice(), tensor.encoding)
-        else {
+        let &[_, cols] = tensor.shape.as_slice() else {
             return None;
         };
-        if block != cols || tensor.bytes.len() != rows * 4 + rows * cols {
-            return None;
-        }
-        let (scales, values) = tensor.bytes.split_at(rows * 4);
-        Some((
-            values.iter().map(|&b| b as i8).collect(),
-            scales
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-        ))
+        let parts = tensor.int8_parts().ok()??;
+        (parts.block == cols).then(|| {
+            let values = parts.values.iter().map(|&b| b as i8).collect();
+            (values, parts.scales)
+        })
     }
 
     /// Bytes of stored weights.

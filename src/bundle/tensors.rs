@@ -139,6 +139,34 @@ impl StoredTensor {
         Ok(())
     }
 
+    /// An int8 tensor as stored ([`Int8Parts`]); `None` for other encodings.
+    pub fn int8_parts(&self) -> Result<Option<Int8Parts<'_>>, BundleError> {
+        let Encoding::Int8 { block } = self.encoding else {
+            return Ok(None);
+        };
+        self.check()?;
+        let (scales, values) = self.bytes.split_at(self.element_count() / block * 4);
+        let scales = scales
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .map(|scale| {
+                if scale.is_finite() {
+                    Ok(scale)
+                } else {
+                    Err(BundleError::Tensor {
+                        tensor: self.name.clone(),
+                        reason: format!("int8 scale {scale} is not finite"),
+                    })
+                }
+            })
+            .collect::<Result<Vec<f32>, _>>()?;
+        Ok(Some(Int8Parts {
+            block,
+            scales,
+            values,
+        }))
+    }
+
     /// The values as `f32`, row-major.
     pub fn to_f32(&self) -> Result<Vec<f32>, BundleError> {
         self.check()?;
@@ -153,24 +181,27 @@ impl StoredTensor {
                 .chunks_exact(2)
                 .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
                 .collect(),
-            Encoding::Int8 { block } => {
-                let blocks = self.element_count() / block;
-                let (scales, values) = self.bytes.split_at(blocks * 4);
-                let mut out = Vec::with_capacity(values.len());
-                for (scale, chunk) in scales.chunks_exact(4).zip(values.chunks_exact(block)) {
-                    let scale = f32::from_le_bytes([scale[0], scale[1], scale[2], scale[3]]);
-                    if !scale.is_finite() {
-                        return Err(BundleError::Tensor {
-                            tensor: self.name.clone(),
-                            reason: format!("int8 scale {scale} is not finite"),
-                        });
-                    }
-                    out.extend(chunk.iter().map(|&q| f32::from(q as i8) * scale));
-                }
-                out
+            Encoding::Int8 { .. } => {
+                let parts = self.int8_parts()?.expect("an int8 tensor");
+                parts
+                    .values
+                    .chunks_exact(parts.block)
+                    .zip(parts.scales)
+                    .flat_map(|(chunk, scale)| {
+                        chunk.iter().map(move |&q| f32::from(q as i8) * scale)
+                    })
+                    .collect()
             }
         })
     }
+}
+
+/// An int8 tensor's stored parts: one scale per block of `block` consecutive values (each
+/// checked finite), and the values as bytes of `i8`.
+pub struct Int8Parts<'a> {
+    pub block: usize,
+    pub scales: Vec<f32>,
+    pub values: &'a [u8],
 }
 
 /// Scales first, then the int8 values; see [`Encoding::Int8`]. `block` divides `values.len()`.
