@@ -48,7 +48,7 @@ def main():
                         help="a release binary of texcnn, optionally labelled and with its own "
                              "precisions (e.g. base=/tmp/texcnn-base@f32); repeatable "
                              "(default: ours=target/release/texcnn)")
-    parser.add_argument("--precision", default="f32,int8", help="our precisions in the timed rounds")
+    parser.add_argument("--precision", default="f32,int8,int8-a8", help="our precisions in the timed rounds")
     parser.add_argument("--warmup", type=int, default=0,
                         help="untimed runs per configuration in each round (one gene is ~1.8 TFLOP, "
                              "far longer than any first-call cost)")
@@ -117,7 +117,10 @@ def main():
             columns = lines[header].split("\t")
             for line in lines[header + 1:]:
                 row = dict(zip(columns, line.split("\t")))
-                kind = "int8" if row["precision"].startswith("int8") else "f32"
+                precision = row["precision"]
+                kind = ("int8-a8" if "8-bit activations" in precision
+                        else "int8" if precision.startswith("int8") and "int8 compute" in precision
+                        else "int8-dequantized" if precision.startswith("int8") else "f32")
                 add(f"{label} {kind}", row["batch"], row["median s/gene"])
                 tokens = int(row["tokens"])
             notes.extend(f"{label}: {line}" for line in lines[:header] if line.startswith("burn Flex matmul"))
@@ -139,8 +142,8 @@ def main():
         median = statistics.median(values)
         medians[(runtime, batch)] = median
         rate = gflop / median
-        # int8 kernels are measured against the int8 MatMul peak, the rest against sgemm.
-        ceiling = peak_int8 if runtime == "ort-int8" else peak  # ours int8 computes in f32
+        # int8 compute is measured against the int8 MatMul peak, the rest against sgemm.
+        ceiling = peak_int8 if runtime == "ort-int8" or runtime.endswith(("int8", "int8-a8")) else peak
         print(f"| {names.get(runtime, runtime)} | {batch} | {len(values)} | {median:.2f} | {min(values):.2f} | "
               f"{max(values):.2f} | {tokens / median:.0f} | {rate:.1f} | {100 * rate / ceiling:.0f}% |")
     print()

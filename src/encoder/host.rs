@@ -147,7 +147,7 @@ fn lane_sum(values: &[f32]) -> f32 {
 
 /// One attention row, in place: `s ← softmax(s · scale - slope·|query - j| + key_bias_j)`.
 /// Each step is its own simple loop over the row (which stays in L1), so each vectorises.
-fn softmax_row(
+pub(super) fn softmax_row(
     row: &mut [f32],
     key_bias: &[f32],
     positions: &[f32],

@@ -38,6 +38,7 @@ pub mod host;
 pub mod int8;
 pub mod mlm;
 pub mod model;
+mod packed;
 pub mod weights;
 
 pub use checkpoint::{Checkpoint, CheckpointTensor, ElementType, SafetensorsError};

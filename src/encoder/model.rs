@@ -122,7 +122,7 @@ impl BertEmbeddings {
     }
 
     /// `input_ids` [batch, tokens] → [batch, tokens, hidden]
-    fn forward(&self, input_ids: Tensor<2, Int>) -> Tensor<3> {
+    pub(super) fn forward(&self, input_ids: Tensor<2, Int>) -> Tensor<3> {
         let words = self.word_embeddings.forward(input_ids);
         let [_, hidden] = self.token_type_embeddings.weight.val().dims();
         // DNABERT-2 always passes token type 0.
@@ -152,7 +152,7 @@ pub struct BertUnpadSelfAttention {
     pub wqkv: Linear,
     /// `wqkv` in int8 ([`Dnabert2Encoder::use_int8`]).
     #[module(skip)]
-    wqkv_int8: Option<Arc<Int8Linear>>,
+    pub(super) wqkv_int8: Option<Arc<Int8Linear>>,
     num_attention_heads: usize,
 }
 
@@ -194,7 +194,7 @@ pub struct BertSelfOutput {
     pub dense: Linear,
     /// `dense` in int8 ([`Dnabert2Encoder::use_int8`]).
     #[module(skip)]
-    dense_int8: Option<Arc<Int8Linear>>,
+    pub(super) dense_int8: Option<Arc<Int8Linear>>,
     /// `LayerNorm.{weight,bias}` `[hidden]`
     pub layer_norm: LayerNorm,
 }
@@ -226,13 +226,13 @@ pub struct BertGatedLinearUnitMlp {
     pub wo: Linear,
     /// `gated_layers` in int8 ([`Dnabert2Encoder::use_int8`]).
     #[module(skip)]
-    gated_layers_int8: Option<Arc<Int8Linear>>,
+    pub(super) gated_layers_int8: Option<Arc<Int8Linear>>,
     /// `wo` in int8.
     #[module(skip)]
-    wo_int8: Option<Arc<Int8Linear>>,
+    pub(super) wo_int8: Option<Arc<Int8Linear>>,
     /// `layernorm.{weight,bias}` `[hidden]`
     pub layernorm: LayerNorm,
-    intermediate_size: usize,
+    pub(super) intermediate_size: usize,
 }
 
 impl BertGatedLinearUnitMlp {
@@ -429,6 +429,9 @@ pub struct Dnabert2Encoder {
     /// `encoder`
     pub encoder: BertEncoder,
     num_attention_heads: usize,
+    /// The LayerNorms' epsilon (`layer_norm_eps`), for the packed CPU path ([`super::packed`]).
+    #[module(skip)]
+    layer_norm_eps: f64,
 }
 
 impl Dnabert2Encoder {
@@ -442,6 +445,7 @@ impl Dnabert2Encoder {
                     .collect(),
             },
             num_attention_heads: config.num_attention_heads,
+            layer_norm_eps: config.layer_norm_eps,
         }
     }
 
@@ -464,6 +468,7 @@ impl Dnabert2Encoder {
             embeddings,
             encoder: BertEncoder { layer },
             num_attention_heads: config.num_attention_heads,
+            layer_norm_eps: config.layer_norm_eps,
         })
     }
 
@@ -533,6 +538,16 @@ impl Dnabert2Encoder {
         self.embeddings.word_embeddings.weight.val().dims()[1]
     }
 
+    /// Heads of each attention layer.
+    pub fn num_attention_heads(&self) -> usize {
+        self.num_attention_heads
+    }
+
+    /// The LayerNorms' epsilon.
+    pub fn layer_norm_eps(&self) -> f64 {
+        self.layer_norm_eps
+    }
+
     /// The device the weights live on.
     pub fn device(&self) -> Device {
         self.embeddings.word_embeddings.weight.val().device()
@@ -567,6 +582,34 @@ impl Dnabert2Encoder {
         hidden
     }
 
+    /// Checks segments of token ids against the vocabulary: none empty, every id in range.
+    /// The length of the longest.
+    fn check_segments(&self, segments: &[Vec<u32>]) -> Result<usize, EncodeError> {
+        let vocab_size = self.vocab_size();
+        for (segment, tokens) in segments.iter().enumerate() {
+            if tokens.is_empty() {
+                return Err(EncodeError::EmptySegment { segment });
+            }
+            if let Some((position, &id)) = tokens
+                .iter()
+                .enumerate()
+                .find(|&(_, &id)| id as usize >= vocab_size)
+            {
+                return Err(EncodeError::TokenOutOfRange {
+                    segment,
+                    position,
+                    id,
+                    vocab_size,
+                });
+            }
+        }
+        segments
+            .iter()
+            .map(Vec::len)
+            .max()
+            .ok_or(EncodeError::EmptyBatch)
+    }
+
     /// Pads segments of token ids into one batch: `input_ids` [segments, longest] and
     /// `mask` [segments, longest].
     pub fn batch(
@@ -574,34 +617,17 @@ impl Dnabert2Encoder {
         segments: &[Vec<u32>],
         device: &Device,
     ) -> Result<(Tensor<2, Int>, Tensor<2, Bool>), EncodeError> {
-        let vocab_size = self.vocab_size();
-        let longest = segments
-            .iter()
-            .map(Vec::len)
-            .max()
-            .ok_or(EncodeError::EmptyBatch)?;
+        let longest = self.check_segments(segments)?;
         let mut ids = Vec::with_capacity(segments.len() * longest);
         let mut mask = Vec::with_capacity(segments.len() * longest);
-        for (segment, tokens) in segments.iter().enumerate() {
-            if tokens.is_empty() {
-                return Err(EncodeError::EmptySegment { segment });
-            }
-            for (position, &id) in tokens.iter().enumerate() {
-                if id as usize >= vocab_size {
-                    return Err(EncodeError::TokenOutOfRange {
-                        segment,
-                        position,
-                        id,
-                        vocab_size,
-                    });
-                }
-                ids.push(i64::from(id));
-                mask.push(true);
-            }
-            for _ in tokens.len()..longest {
-                ids.push(i64::from(PAD_TOKEN_ID));
-                mask.push(false);
-            }
+        for tokens in segments {
+            ids.extend(tokens.iter().map(|&id| i64::from(id)));
+            mask.extend(std::iter::repeat_n(true, tokens.len()));
+            ids.extend(std::iter::repeat_n(
+                i64::from(PAD_TOKEN_ID),
+                longest - tokens.len(),
+            ));
+            mask.extend(std::iter::repeat_n(false, longest - tokens.len()));
         }
         let shape = [segments.len(), longest];
         Ok((
@@ -613,8 +639,19 @@ impl Dnabert2Encoder {
     /// Segment embeddings: the mean of the last hidden layer over each segment's tokens
     /// (`[CLS]` and `[SEP]` included, padding excluded) → [segments, hidden]. A segment
     /// gives the same vector alone or in a batch.
+    ///
+    /// On the plain CPU device this takes the packed path ([`super::packed`]: every segment's
+    /// real tokens as the rows of one matrix, no padding computed); elsewhere (GPU, autodiff,
+    /// fused kernels turned off) the padded tensor path of [`Self::forward`].
     pub fn embed_segments(&self, segments: &[Vec<u32>]) -> Result<Tensor<2>, EncodeError> {
-        let (ids, mask) = self.batch(segments, &self.device())?;
+        let device = self.device();
+        if host::applies(&device) {
+            self.check_segments(segments)?;
+            let pooled = super::packed::embed_segments(self, segments)?;
+            let shape = [segments.len(), self.hidden_size()];
+            return Ok(Tensor::from_data(TensorData::new(pooled, shape), &device));
+        }
+        let (ids, mask) = self.batch(segments, &device)?;
         let hidden = self.forward(ids, mask.clone());
         Ok(mean_pool(hidden, mask))
     }

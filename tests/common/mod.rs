@@ -120,8 +120,9 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub const PARITY_TOLERANCE: f32 = 1e-4;
 
 /// Loads the golden encoder on `device` and checks every `hidden_seqN.npy` (each sequence
-/// alone) and `mean_pooled.npy` (all sequences in one padded batch) against it.
-/// Returns the max abs errors: one per sequence, then the pooled one.
+/// alone) and `mean_pooled.npy` (all sequences in one batch, by `embed_segments` and by the
+/// padded tensor path) against it. Returns the max abs errors: one per sequence, then the
+/// two pooled ones.
 pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
     use burn::tensor::{Bool, Int, Tensor, TensorData};
 
@@ -158,15 +159,30 @@ pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
 
     let (shape, expected) = read_npy_f32(&golden_dir().join("mean_pooled.npy"));
     assert_eq!(shape, vec![6, hidden_size]);
+    // `embed_segments`: the packed path on the CPU (the six segments' tokens as the rows of one
+    // matrix), the padded tensor path elsewhere.
     let pooled: Vec<f32> = encoder
         .embed_segments_to_vec(&token_ids)
         .expect("batch embeds")
         .concat();
     let error = max_abs_diff(&pooled, &expected);
-    println!("mean_pooled (one padded batch of 6): max abs error {error:.3e}");
+    println!("mean_pooled (embed_segments, one batch of 6): max abs error {error:.3e}");
     assert!(
         error <= PARITY_TOLERANCE,
         "mean_pooled: max abs error {error} > {PARITY_TOLERANCE}"
+    );
+    errors.push(error);
+    // The padded tensor path on every device: one batch padded to the longest, masked.
+    let (ids, mask) = encoder.batch(&token_ids, device).expect("the batch pads");
+    let padded = texcnn::encoder::mean_pool(encoder.forward(ids, mask.clone()), mask)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 output");
+    let error = max_abs_diff(&padded, &expected);
+    println!("mean_pooled (padded tensor path, one batch of 6): max abs error {error:.3e}");
+    assert!(
+        error <= PARITY_TOLERANCE,
+        "mean_pooled, padded: max abs error {error} > {PARITY_TOLERANCE}"
     );
     errors.push(error);
     errors

@@ -41,12 +41,15 @@ pub enum BenchPrecision {
     Int8Dequantized,
 }
 
-/// Which CPU kernels compute the attention softmax and the gated GELU.
+/// Which CPU path computes the encoder.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BenchKernels {
-    /// texcnn's fused kernels (`texcnn::encoder::host`), what every command uses.
+    /// texcnn's packed CPU path, what every command uses: the segments' real tokens as the
+    /// rows of one matrix (no padding computed), int8 or f32 matmuls over all of them, fused
+    /// softmax and GELU (`texcnn::encoder::host`).
     Fused,
-    /// burn's generic tensor ops, one pass per step (what the GPU path runs).
+    /// burn's padded tensor path with its generic ops, one pass per step (what the GPU path
+    /// runs; always f32).
     Generic,
 }
 
@@ -79,8 +82,8 @@ pub struct BenchArgs {
     /// Segments per forward pass.
     #[arg(long, value_delimiter = ',', default_value = "1,8")]
     pub batch: Vec<usize>,
-    /// CPU kernels for the softmax and GELU; several (fused,generic) time both, one after
-    /// the other, in this process.
+    /// CPU path (packed with fused kernels, or burn's padded tensor path); several
+    /// (fused,generic) time both, one after the other, in this process.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "fused")]
     pub kernels: Vec<BenchKernels>,
     /// Untimed warm-up runs per configuration.
