@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::bundle::{Bundle, Compute, set_default_compute};
-use crate::encoder::int8::Kernel;
+use crate::encoder::int8::{Activations, Kernel};
 use crate::export::{
     PredictionColumns, Separator, ism_fields, ism_header, prediction_fields, prediction_header,
     variant_fields, variant_header,
@@ -381,7 +381,8 @@ async fn webgpu_adapter() -> Option<(String, bool)> {
 impl WebPredictor {
     /// Loads a bundle. `backend`: `"webgpu"`, `"cpu"` or `"auto"` (WebGPU when the browser
     /// gives a hardware adapter; the CPU when it gives none, or only a software one).
-    /// `compute` (the CPU path's `Linear` layers): `"int8"` or `"f32"`.
+    /// `compute` (the CPU path's `Linear` layers): `"int8"`, `"int8-a8"` (8-bit activations
+    /// too) or `"f32"`; anything else is `f32`.
     pub async fn load(
         bytes: Vec<u8>,
         backend: String,
@@ -414,11 +415,7 @@ impl WebPredictor {
                 },
             },
         };
-        set_default_compute(if compute == "int8" {
-            Compute::Int8
-        } else {
-            Compute::F32
-        });
+        set_default_compute(Compute::from_name(&compute).unwrap_or_default());
         let predictor =
             Predictor::from_bundle(&bundle, &device).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(WebPredictor {
@@ -438,13 +435,18 @@ impl WebPredictor {
         self.backend_note.clone()
     }
 
-    /// How the encoder computes: `"int8 (simd128)"` where the CPU path computes in int8,
-    /// else `"f32"`.
+    /// How the encoder computes: `"int8 (simd128)"` (or `"int8-a8 (simd128)"`, 8-bit
+    /// activations) where the CPU path computes in int8, else `"f32"`.
     pub fn compute(&self) -> String {
-        if self.predictor.embedder.encoder.uses_int8() && self.backend == "cpu" {
-            format!("int8 ({})", Kernel::best().name())
-        } else {
-            "f32".into()
+        match self.predictor.embedder.encoder.int8_activations() {
+            Some(activations) if self.backend == "cpu" => {
+                let name = match activations {
+                    Activations::Wide => Compute::Int8.as_str(),
+                    Activations::Int8 => Compute::Int8Act8.as_str(),
+                };
+                format!("{name} ({})", Kernel::best().name())
+            }
+            _ => "f32".into(),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use burn::tensor::Device;
 use texcnn::bundle::{Bundle, Compute, cosine};
-use texcnn::encoder::int8::{Int8Linear, Kernel};
+use texcnn::encoder::int8::{Activations, Int8Linear, Kernel};
 use texcnn::rng::SplitMix64;
 
 #[cfg(target_arch = "wasm32")]
@@ -67,10 +67,27 @@ fn every_kernel_gives_the_portable_kernels_numbers_exactly() {
             Some(values(d_out, 2)),
         );
         let x: Vec<f32> = values(rows * d_in, 3).iter().map(|v| v * 3.0).collect();
-        let want = q.forward_with(&x, rows, Kernel::Portable);
-        for kernel in Kernel::available() {
-            assert_eq!(q.forward_with(&x, rows, kernel), want, "{}", kernel.name());
+        // Both activation widths; with 8-bit ones the AVX-512 VNNI kernel reads u8 quads, a
+        // layout of its own, and must still give the portable kernel's bits.
+        for activations in [Activations::Wide, Activations::Int8] {
+            let q = q.clone().with_activations(activations);
+            let want = q.forward_with(&x, rows, Kernel::Portable);
+            for kernel in Kernel::available() {
+                assert_eq!(
+                    q.forward_with(&x, rows, kernel),
+                    want,
+                    "{} {activations:?}",
+                    kernel.name()
+                );
+            }
         }
+        // The two widths are different computations (8 bits round the inputs more).
+        assert_ne!(
+            q.forward(&x, rows),
+            q.clone()
+                .with_activations(Activations::Int8)
+                .forward(&x, rows)
+        );
     }
     // The widest kernel the CPU runs is the one chosen.
     #[cfg(target_arch = "x86_64")]
@@ -87,12 +104,13 @@ fn every_kernel_gives_the_portable_kernels_numbers_exactly() {
     assert_eq!(Kernel::best().name(), "simd128");
 }
 
-/// Embeds the test segments with `bundle`'s encoder in `f32` and in int8.
-fn embed_both(bundle: &Bundle) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+/// Embeds the test segments with `bundle`'s encoder in `f32` and in `compute` (an int8 one).
+fn embed_both(bundle: &Bundle, compute: Compute) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let device = Device::flex();
     let f32 = bundle.load_encoder_with(&device, Compute::F32).unwrap();
-    let int8 = bundle.load_encoder_with(&device, Compute::Int8).unwrap();
+    let int8 = bundle.load_encoder_with(&device, compute).unwrap();
     assert!(!f32.uses_int8() && int8.uses_int8());
+    assert_eq!(int8.int8_activations(), compute.activations());
     let segments = segments(f32.vocab_size());
     (
         f32.embed_segments_to_vec(&segments).unwrap(),
@@ -103,10 +121,20 @@ fn embed_both(bundle: &Bundle) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
 /// `bundle` computed in int8 keeps the cosine bar against f32, and is not f32 under another
 /// name.
 fn check_cosine_bar(bundle: &[u8]) {
-    let (f32, int8) = embed_both(&Bundle::from_bytes(bundle).unwrap());
-    let (worst, diff) = compare(&f32, &int8);
-    assert!(worst >= MIN_COSINE, "cosine {worst} < {MIN_COSINE}");
-    assert!(diff > 0.0, "int8 compute gave the f32 numbers exactly");
+    for compute in [Compute::Int8, Compute::Int8Act8] {
+        let (f32, int8) = embed_both(&Bundle::from_bytes(bundle).unwrap(), compute);
+        let (worst, diff) = compare(&f32, &int8);
+        assert!(
+            worst >= MIN_COSINE,
+            "{}: cosine {worst} < {MIN_COSINE}",
+            compute.as_str()
+        );
+        assert!(
+            diff > 0.0,
+            "{} compute gave the f32 numbers exactly",
+            compute.as_str()
+        );
+    }
 }
 
 #[test]
@@ -152,28 +180,31 @@ fn default_bundle_in_int8_keeps_the_cosine_bar_and_its_predictions() {
         (rows, prediction)
     };
     let (f32_rows, f32_prediction) = run(&predictor);
-    predictor.embedder.encoder = bundle.load_encoder_with(&device, Compute::Int8).unwrap();
-    let (int8_rows, int8_prediction) = run(&predictor);
-    let (worst, diff) = compare(&f32_rows, &int8_rows);
-    eprintln!(
-        "default bundle, {} segments: cosine ≥ {worst:.6}, max |diff| {diff:.2e}",
-        ids.len()
-    );
-    assert!(worst >= MIN_COSINE, "cosine {worst} < {MIN_COSINE}");
-    // The stated tolerance of int8 predictions: 0.01 in label units (log10 RPKM), i.e. the
-    // predicted RPKM changes by at most 2.3 %.
-    for (a, b) in f32_prediction.outputs.iter().zip(&int8_prediction.outputs) {
-        let change = (a.value - b.value).abs();
+    for compute in [Compute::Int8, Compute::Int8Act8] {
+        predictor.embedder.encoder = bundle.load_encoder_with(&device, compute).unwrap();
+        let (int8_rows, int8_prediction) = run(&predictor);
+        let (worst, diff) = compare(&f32_rows, &int8_rows);
+        let name = compute.as_str();
         eprintln!(
-            "{}: f32 {} int8 {} (|change| {change:.2e})",
-            a.name, a.value, b.value
+            "default bundle, {} segments, {name}: cosine ≥ {worst:.6}, max |diff| {diff:.2e}",
+            ids.len()
         );
-        assert!(
-            change <= 0.01,
-            "{}: f32 {} vs int8 {}",
-            a.name,
-            a.value,
-            b.value
-        );
+        assert!(worst >= MIN_COSINE, "{name}: cosine {worst} < {MIN_COSINE}");
+        // The stated tolerance of int8 predictions: 0.01 in label units (log10 RPKM), i.e.
+        // the predicted RPKM changes by at most 2.3 %.
+        for (a, b) in f32_prediction.outputs.iter().zip(&int8_prediction.outputs) {
+            let change = (a.value - b.value).abs();
+            eprintln!(
+                "{}: f32 {} {name} {} (|change| {change:.2e})",
+                a.name, a.value, b.value
+            );
+            assert!(
+                change <= 0.01,
+                "{}: f32 {} vs {name} {}",
+                a.name,
+                a.value,
+                b.value
+            );
+        }
     }
 }

@@ -12,12 +12,13 @@
 //! device the `Linear` layers then also keep the bundle's int8 values and scales and compute
 //! with them ([`crate::encoder::int8`]); other devices ignore it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use burn::tensor::Device;
 
 use super::{BundleError, EncoderPart, Encoding, StoredTensor};
 use crate::encoder::checkpoint::{Checkpoint, CheckpointTensor, ElementType};
+use crate::encoder::int8::Activations;
 use crate::encoder::weights::{ENCODER_PREFIX, IGNORED_PREFIX};
 use crate::encoder::{Dnabert2Config, Dnabert2Encoder, host};
 
@@ -28,35 +29,58 @@ pub enum Compute {
     #[default]
     F32,
     /// int8 weights (the bundle's, or `f32` ones quantized per output channel) times
-    /// activations quantized per row, summed in integers ([`crate::encoder::int8`]).
+    /// activations quantized per row as wide as the integer sums allow, summed in integers
+    /// ([`crate::encoder::int8`]).
     Int8,
+    /// int8 weights times 8-bit activations (one scale per row), as ONNX Runtime's dynamic
+    /// quantization: faster where the CPU has AVX-512 VNNI, a little less accurate
+    /// ([`Activations::Int8`]).
+    Int8Act8,
 }
 
 impl Compute {
-    /// `f32` or `int8`, as benchmark rows and the CLI name it.
+    /// Every choice, in the order of [`Self::as_str`]'s names.
+    pub const ALL: [Compute; 3] = [Compute::F32, Compute::Int8, Compute::Int8Act8];
+
+    /// `f32`, `int8` or `int8-a8`, as benchmark rows, the CLI and the page name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::F32 => "f32",
             Self::Int8 => "int8",
+            Self::Int8Act8 => "int8-a8",
+        }
+    }
+
+    /// The choice named `name` ([`Self::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// How the int8 kernels quantize the activations, for the int8 choices.
+    pub fn activations(self) -> Option<Activations> {
+        match self {
+            Self::F32 => None,
+            Self::Int8 => Some(Activations::Wide),
+            Self::Int8Act8 => Some(Activations::Int8),
         }
     }
 }
 
-static DEFAULT_INT8: AtomicBool = AtomicBool::new(false);
+static DEFAULT_COMPUTE: AtomicU8 = AtomicU8::new(0);
 
 /// The compute of every encoder built by [`EncoderPart::load`] (and so by
 /// [`super::Bundle::load_encoder`] and the predictor) from now on in this process.
 pub fn set_default_compute(compute: Compute) {
-    DEFAULT_INT8.store(compute == Compute::Int8, Ordering::Relaxed);
+    let index = Compute::ALL.iter().position(|&c| c == compute).unwrap_or(0);
+    DEFAULT_COMPUTE.store(index as u8, Ordering::Relaxed);
 }
 
 /// What [`set_default_compute`] chose ([`Compute::F32`] unless changed).
 pub fn default_compute() -> Compute {
-    if DEFAULT_INT8.load(Ordering::Relaxed) {
-        Compute::Int8
-    } else {
-        Compute::F32
-    }
+    Compute::ALL
+        .get(usize::from(DEFAULT_COMPUTE.load(Ordering::Relaxed)))
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Key of the word embedding, the only large tensor that is not a `Linear` weight.
@@ -254,9 +278,11 @@ impl EncoderPart {
         let mut encoder =
             Dnabert2Encoder::from_checkpoint(&self.config, &self.to_checkpoint(), device)
                 .map_err(BundleError::EncoderWeights)?;
-        if compute == Compute::Int8 && host::applies(device) {
+        if let Some(activations) = compute.activations()
+            && host::applies(device)
+        {
             encoder
-                .use_int8(|name| self.int8_rows(name))
+                .use_int8_with(|name| self.int8_rows(name), activations)
                 .map_err(|err| BundleError::EncoderConfig(err.to_string()))?;
         }
         Ok(encoder)

@@ -19,6 +19,16 @@
 //! tile of [`MR`] rows × [`NR`] columns over the whole K. The rows are cut into blocks whose
 //! quantized inputs stay in L2, each block meets every panel of weights (which stays in L1
 //! while it meets the block's tiles), and the blocks run in parallel natively (rayon).
+//!
+//! **8-bit activations** ([`Activations::Int8`], `--compute int8-a8`): each row quantized to
+//! ±127 instead, as ONNX Runtime's dynamic quantization does (it keeps one scale per tensor;
+//! here one per row). The integer sums are the same instructions' on most CPUs, but with AVX-512
+//! VNNI the kernel multiplies four `u8 × i8` per lane (`vpdpbusd`, the activations offset by
+//! +128 and the offset's `128 · Σ w` taken back in the store): twice the products per
+//! instruction and no widening of the weights. Every kernel gives the same bits in this mode
+//! too. The price is the activations' rounding (segment-embedding cosine against f32 is tested
+//! as for the wide mode).
+//!
 //! Measurements and what limits them: `docs/performance.md`, "int8 compute".
 
 use std::sync::OnceLock;
@@ -30,6 +40,23 @@ pub const MR: usize = 4;
 /// Bytes of quantized input rows multiplied by every panel before the next rows (kept in
 /// L2, which is 512 KiB and more per core on current x86-64 CPUs).
 const A_BLOCK_BYTES: usize = 192 * 1024;
+
+/// How the activations (the inputs of a `Linear` layer) are quantized, one scale per row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Activations {
+    /// As many bits as the `i32` sums allow (`i16`, e.g. ±21,800 for K = 768): no activation
+    /// error worth the name.
+    #[default]
+    Wide,
+    /// 8 bits (±127), as ONNX Runtime's dynamic quantization: with AVX-512 VNNI, twice the
+    /// products per instruction (`vpdpbusd`).
+    Int8,
+}
+
+/// Bytes of weights per output column in one group of the packed layout: the kernels read the
+/// inputs two at a time (`i16` pairs) or, in the `u8` VNNI kernel, four at a time.
+const PAIR: usize = 2;
+const QUAD: usize = 4;
 
 /// A `Linear` layer's weights packed for the int8 kernels.
 #[derive(Clone)]
@@ -47,6 +74,12 @@ pub struct Int8Linear {
     /// The bias per output column (zeros where there is none), padded like `scales`.
     bias: Vec<f32>,
     has_bias: bool,
+    activations: Activations,
+    /// With [`Activations::Int8`] on a CPU with AVX-512 VNNI: the weights packed again in
+    /// panels of [`NR`] columns by groups of four inputs (`⌈d_in / 4⌉` groups), and
+    /// `128 · Σ_k w[c][k]` per column (the `u8` offset to take back). Empty otherwise.
+    quads: Vec<i8>,
+    offsets: Vec<i32>,
 }
 
 impl std::fmt::Debug for Int8Linear {
@@ -130,7 +163,43 @@ impl Int8Linear {
             scales,
             bias,
             has_bias,
+            activations: Activations::Wide,
+            quads: Vec::new(),
+            offsets: Vec::new(),
         })
+    }
+
+    /// The same layer with its activations quantized as `activations` says.
+    pub fn with_activations(mut self, activations: Activations) -> Self {
+        self.activations = activations;
+        self.quads.clear();
+        self.offsets.clear();
+        if activations == Activations::Int8 && quad_kernel_runs_here() {
+            let (quads, panels) = (self.d_in.div_ceil(QUAD), self.d_out.div_ceil(NR));
+            self.quads = vec![0i8; panels * quads * NR * QUAD];
+            self.offsets = vec![0i32; panels * NR];
+            for o in 0..self.d_out {
+                let (panel, c) = (o / NR, o % NR);
+                let base = panel * quads * NR * QUAD;
+                for k in 0..self.d_in {
+                    let q = self.weight(o, k);
+                    self.quads[base + (k / QUAD) * NR * QUAD + c * QUAD + k % QUAD] = q;
+                    self.offsets[o] += 128 * i32::from(q);
+                }
+            }
+        }
+        self
+    }
+
+    /// How its activations are quantized.
+    pub fn activations(&self) -> Activations {
+        self.activations
+    }
+
+    /// The int8 weight of output `o`, input `k`, from the packed pairs.
+    fn weight(&self, o: usize, k: usize) -> i8 {
+        let (panel, c) = (o / NR, o % NR);
+        self.packed[panel * self.pairs * NR * PAIR + (k / PAIR) * NR * PAIR + c * PAIR + k % PAIR]
     }
 
     /// Quantizes `f32` weights [d_out, d_in] as an int8 bundle stores them: symmetric, one
@@ -177,11 +246,32 @@ impl Int8Linear {
             rows * self.d_in,
             "int8 Linear: input of the wrong size"
         );
-        let (a, a_scales) = quantize_rows(x, rows, self.d_in, self.pairs);
         let mut out = vec![0f32; rows * self.d_out];
         if self.d_out == 0 || rows == 0 {
             return out;
         }
+        let (limit, width) = match self.activations {
+            Activations::Wide => (activation_limit(self.d_in), PAIR),
+            // The u8 kernel where it runs; the pair kernels take the same 8-bit values else.
+            Activations::Int8 if kernel.has_quads() && !self.quads.is_empty() => (127.0, QUAD),
+            Activations::Int8 => (127.0, PAIR),
+        };
+        let (a, a_scales) = quantize_rows(x, rows, self.d_in, limit, width);
+        let (packed, groups, offsets) = if width == QUAD {
+            (
+                &self.quads,
+                self.d_in.div_ceil(QUAD),
+                Some(self.offsets.as_slice()),
+            )
+        } else {
+            (&self.packed, self.pairs, None)
+        };
+        let weights = Packed {
+            values: packed,
+            groups,
+            width,
+            offsets,
+        };
         // Cache blocking: blocks of rows whose quantized inputs stay in L2 (`A_BLOCK_BYTES`),
         // and small enough that every thread gets two; each block meets every panel of
         // weights, a panel (K × NR bytes) staying in L1 while it meets every tile of the block.
@@ -190,12 +280,12 @@ impl Int8Linear {
         let threads = rayon::current_num_threads();
         #[cfg(target_arch = "wasm32")]
         let threads = 1;
-        let block_rows = (A_BLOCK_BYTES / (self.pairs * 4).max(1))
+        let block_rows = (A_BLOCK_BYTES / (groups * 4).max(1))
             .min(rows.div_ceil(2 * threads))
             .max(MR)
             .next_multiple_of(MR);
         let block = |(b, out): (usize, &mut [f32])| {
-            self.row_block(b * block_rows, out, &a, &a_scales, kernel);
+            self.row_block(b * block_rows, out, &a, &a_scales, &weights, kernel);
         };
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -218,30 +308,55 @@ impl Int8Linear {
         out: &mut [f32],
         a: &[i32],
         a_scales: &[f32],
+        weights: &Packed<'_>,
         kernel: Kernel,
     ) {
         let rows = out.len() / self.d_out;
-        let panel_len = self.pairs * NR * 2;
+        let groups = weights.groups;
+        let panel_len = groups * NR * weights.width;
         let mut acc = [[0i32; NR]; MR];
-        let mut values = [0f32; NR];
-        for (p, panel) in self.packed.chunks_exact(panel_len).enumerate() {
+        for (p, panel) in weights.values.chunks_exact(panel_len).enumerate() {
             let c0 = p * NR;
             let width = NR.min(self.d_out - c0);
             let (scales, bias) = (&self.scales[c0..c0 + NR], &self.bias[c0..c0 + NR]);
+            let offsets = weights.offsets.map_or(&[0i32; NR][..], |o| &o[c0..c0 + NR]);
             for r0 in (0..rows).step_by(MR) {
-                let tile = &a[(first + r0) * self.pairs..(first + r0 + MR) * self.pairs];
-                kernel.run(tile, self.pairs, panel, &mut acc);
+                let tile = &a[(first + r0) * groups..(first + r0 + MR) * groups];
+                if weights.width == QUAD {
+                    kernel.run_quads(tile, groups, panel, &mut acc);
+                } else {
+                    kernel.run(tile, groups, panel, &mut acc);
+                }
                 for (r, sums) in acc.iter().enumerate().take((rows - r0).min(MR)) {
                     let sa = a_scales[first + r0 + r];
-                    // A fixed-width loop over a whole panel: it compiles to vector code.
-                    for c in 0..NR {
-                        values[c] = sums[c] as f32 * (sa * scales[c]) + bias[c];
+                    // Rescaled straight into the output row: a loop the compiler vectorises.
+                    // (Computing a panel into a buffer and copying `width` values out was a
+                    // `memcpy` call per tile row and panel: a fifth of the time.)
+                    let start = (r0 + r) * self.d_out + c0;
+                    let dst = &mut out[start..start + width];
+                    for (c, d) in dst.iter_mut().enumerate() {
+                        *d = (sums[c] - offsets[c]) as f32 * (sa * scales[c]) + bias[c];
                     }
-                    out[(r0 + r) * self.d_out + c0..][..width].copy_from_slice(&values[..width]);
                 }
             }
         }
     }
+}
+
+/// One packed layout of the weights, as `row_block` reads it.
+struct Packed<'a> {
+    values: &'a [i8],
+    /// Groups of inputs per row (pairs or quads).
+    groups: usize,
+    /// Inputs per group: [`PAIR`] or [`QUAD`].
+    width: usize,
+    /// Per column, what the `u8` offset of the activations added (quads only).
+    offsets: Option<&'a [i32]>,
+}
+
+/// Whether a kernel that reads quads (`u8` activations) runs on this CPU.
+fn quad_kernel_runs_here() -> bool {
+    Kernel::available().into_iter().any(Kernel::has_quads)
 }
 
 /// The largest activation magnitude for K inputs: `K · |a| · 128` (every weight at its
@@ -251,20 +366,29 @@ fn activation_limit(d_in: usize) -> f32 {
     (i64::from(i32::MAX) / (k * 128)).min(i64::from(i16::MAX)) as f32
 }
 
-/// Rows of `x` quantized symmetrically, one scale per row, as `i16` pairs packed in `i32`
-/// (low half the even input): `rows` rounded up to [`MR`] (zero rows), `pairs` per row.
-fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>, Vec<f32>) {
-    let limit = activation_limit(d_in);
+/// Rows of `x` quantized symmetrically to `±limit`, one scale per row, packed in `i32`:
+/// `width` [`PAIR`]: two `i16` (low half the even input); [`QUAD`]: four bytes, each value
+/// offset by +128 as `u8` (lowest byte the first input). `rows` rounded up to [`MR`] (zero
+/// rows), `⌈d_in / width⌉` groups per row.
+fn quantize_rows(
+    x: &[f32],
+    rows: usize,
+    d_in: usize,
+    limit: f32,
+    width: usize,
+) -> (Vec<i32>, Vec<f32>) {
+    let groups = d_in.div_ceil(width);
     let padded = rows.next_multiple_of(MR);
-    let mut a = vec![0i32; padded * pairs];
+    let mut a = vec![0i32; padded * groups];
     let mut scales = vec![0f32; padded];
-    if pairs == 0 {
+    if groups == 0 {
         return (a, scales);
     }
     let row = |((out, scale), row): ((&mut [i32], &mut f32), &[f32])| {
         let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
         if !(max > 0.0 && max.is_finite()) {
-            // A zero row gives zeros; a row with inf/NaN gives NaN, as f32 would.
+            // A zero row gives zeros; a row with inf/NaN gives NaN, as f32 would. (Quads of a
+            // zero row are all 0, not the offset: the scale 0 cancels whatever they sum to.)
             *scale = if max == 0.0 { 0.0 } else { f32::NAN };
             return;
         }
@@ -273,11 +397,23 @@ fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>
         // Round to nearest (ties to even) by adding and removing 1.5 · 2^23, exact for
         // |v · inv| ≤ 2^22: a vectorisable `rint` (the libm call was an eighth of the time).
         const ROUND: f32 = 12_582_912.0;
-        let q = |v: f32| ((v * inv + ROUND) - ROUND) as i16;
-        for (slot, pair) in out.iter_mut().zip(row.chunks(2)) {
-            let lo = q(pair[0]);
-            let hi = pair.get(1).map_or(0, |&v| q(v));
-            *slot = i32::from(lo as u16) | (i32::from(hi) << 16);
+        let q = |v: f32| ((v * inv + ROUND) - ROUND) as i32;
+        if width == PAIR {
+            for (slot, pair) in out.iter_mut().zip(row.chunks(PAIR)) {
+                let lo = q(pair[0]);
+                let hi = pair.get(1).map_or(0, |&v| q(v));
+                *slot = (lo & 0xFFFF) | (hi << 16);
+            }
+        } else {
+            for (slot, quad) in out.iter_mut().zip(row.chunks(QUAD)) {
+                let mut packed = 0u32;
+                for b in 0..QUAD {
+                    // Inputs past d_in are 0 (offset to 128): their weights are 0.
+                    let v = quad.get(b).map_or(0, |&v| q(v)) + 128;
+                    packed |= (v as u32 & 0xFF) << (8 * b);
+                }
+                *slot = packed as i32;
+            }
         }
     };
     // Rows in parallel natively (the inputs of `wo` are 3,072 wide: a serial pass over
@@ -285,14 +421,14 @@ fn quantize_rows(x: &[f32], rows: usize, d_in: usize, pairs: usize) -> (Vec<i32>
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        a.par_chunks_exact_mut(pairs)
+        a.par_chunks_exact_mut(groups)
             .zip(scales.par_iter_mut())
             .zip(x.par_chunks_exact(d_in.max(1)))
             .take(rows)
             .for_each(row);
     }
     #[cfg(target_arch = "wasm32")]
-    a.chunks_exact_mut(pairs)
+    a.chunks_exact_mut(groups)
         .zip(scales.iter_mut())
         .zip(x.chunks_exact(d_in.max(1)))
         .take(rows)
@@ -386,6 +522,37 @@ impl Kernel {
             #[cfg(target_arch = "wasm32")]
             Self::Simd128 => "simd128",
         }
+    }
+
+    /// Whether it has a form for quads of `u8` activations ([`Activations::Int8`]).
+    pub fn has_quads(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self == Self::Avx512Vnni {
+            return self.runs_here();
+        }
+        false
+    }
+
+    /// The quad form: `acc[r][c] = Σ_j Σ_b a[r][j].byte(b) · w[c][4j + b]` (`u8 × i8`).
+    fn run_quads(self, a: &[i32], quads: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+        assert!(a.len() >= MR * quads && w.len() >= quads * NR * QUAD);
+        // Only the AVX-512 VNNI kernel has a u8 form, on a CPU that runs it.
+        assert!(
+            self.has_quads(),
+            "the {} kernel has no u8 form",
+            self.name()
+        );
+        // SAFETY: the CPU has AVX-512 F, BW and VNNI (`has_quads` checked `runs_here`); the
+        // slices were checked above to hold what the kernel reads.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            avx512_vnni_u8(a, quads, w, acc)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!(
+            "no kernel has a u8 form here ({quads} quads, {} sums)",
+            acc.len()
+        );
     }
 
     fn run(self, a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
@@ -491,6 +658,43 @@ unsafe fn avx512_vnni(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; M
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn avx512_vnni_u8(a: &[i32], quads: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    // As `avx512_vnni`, with `vpdpbusd`: four u8 × i8 products per lane, NR = 16 columns'
+    // quads in one 64-byte load, no widening.
+    const UNROLL: usize = 4;
+    let mut sums = [[_mm512_setzero_si512(); MR]; UNROLL];
+    let (a, w) = (a.as_ptr(), w.as_ptr());
+    // SAFETY (all loads): `run_quads` checked that `w` holds `quads · NR · 4` bytes and `a`
+    // holds `MR · quads` values.
+    let step = |sums: &mut [__m512i; MR], j: usize| {
+        let cols = unsafe { _mm512_loadu_si512(w.add(j * NR * QUAD).cast()) };
+        for (r, s) in sums.iter_mut().enumerate() {
+            let quad = _mm512_set1_epi32(unsafe { *a.add(r * quads + j) });
+            *s = _mm512_dpbusd_epi32(*s, quad, cols);
+        }
+    };
+    let whole = quads - quads % UNROLL;
+    for j in (0..whole).step_by(UNROLL) {
+        for (u, s) in sums.iter_mut().enumerate() {
+            step(s, j + u);
+        }
+    }
+    for j in whole..quads {
+        step(&mut sums[0], j);
+    }
+    for (r, row) in acc.iter_mut().enumerate() {
+        let total = _mm512_add_epi32(
+            _mm512_add_epi32(sums[0][r], sums[1][r]),
+            _mm512_add_epi32(sums[2][r], sums[3][r]),
+        );
+        // SAFETY: each row holds NR = 16 i32, one 512-bit store.
+        unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), total) };
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 unsafe fn simd128(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
     use std::arch::wasm32::*;
@@ -564,20 +768,27 @@ mod tests {
             let x: Vec<f32> = values(rows * d_in, 3).iter().map(|v| v * 4.0).collect();
             let q = Int8Linear::quantize(d_in, d_out, &w, Some(bias));
             let want = reference(&q, &w, &x, rows);
-            for kernel in Kernel::available() {
-                let got = q.forward_with(&x, rows, kernel);
-                let worst = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(g, w)| (f64::from(*g) - w).abs())
-                    .fold(0.0, f64::max);
-                // The activations' rounding: half a step of 4 / limit per input, summed.
-                let bound = 4.0 / f64::from(activation_limit(d_in)) * d_in as f64 * 0.5 + 1e-4;
-                assert!(
-                    worst <= bound,
-                    "{} {rows}×{d_in}→{d_out}: off by {worst} > {bound}",
-                    kernel.name()
-                );
+            for (activations, limit) in [
+                (Activations::Wide, activation_limit(d_in)),
+                (Activations::Int8, 127.0),
+            ] {
+                let q = q.clone().with_activations(activations);
+                for kernel in Kernel::available() {
+                    let got = q.forward_with(&x, rows, kernel);
+                    let worst = got
+                        .iter()
+                        .zip(&want)
+                        .map(|(g, w)| (f64::from(*g) - w).abs())
+                        .fold(0.0, f64::max);
+                    // The activations' rounding: half a step of 4 / limit per input (the
+                    // largest |x| is below 4, every |w| below 1), summed.
+                    let bound = 4.0 / f64::from(limit) * d_in as f64 * 0.5 + 1e-4;
+                    assert!(
+                        worst <= bound,
+                        "{} {activations:?} {rows}×{d_in}→{d_out}: off by {worst} > {bound}",
+                        kernel.name()
+                    );
+                }
             }
         }
     }
@@ -590,13 +801,17 @@ mod tests {
         let values = vec![127i8; d_in * d_out];
         let q = Int8Linear::new(d_in, d_out, &values, vec![1.0; d_out], None).unwrap();
         let x = vec![1.0f32; rows * d_in];
-        for kernel in Kernel::available() {
-            for v in q.forward_with(&x, rows, kernel) {
-                assert!(
-                    (v - 127.0 * d_in as f32).abs() <= 1.0,
-                    "{}: {v}",
-                    kernel.name()
-                );
+        for activations in [Activations::Wide, Activations::Int8] {
+            // (8-bit activations offset to u8 reach K · 255 · 127 in the VNNI kernel.)
+            let q = q.clone().with_activations(activations);
+            for kernel in Kernel::available() {
+                for v in q.forward_with(&x, rows, kernel) {
+                    assert!(
+                        (v - 127.0 * d_in as f32).abs() <= 1.0,
+                        "{} {activations:?}: {v}",
+                        kernel.name()
+                    );
+                }
             }
         }
     }
@@ -621,8 +836,13 @@ mod tests {
     fn zero_and_non_finite_rows_give_zeros_and_nan() {
         let q = Int8Linear::quantize(4, 2, &values(8, 5), None);
         let x = [0.0, 0.0, 0.0, 0.0, 1.0, f32::INFINITY, 0.0, 0.0];
-        let out = q.forward(&x, 2);
-        assert_eq!(&out[..2], &[0.0, 0.0]);
-        assert!(out[2..].iter().all(|v| v.is_nan()));
+        for activations in [Activations::Wide, Activations::Int8] {
+            let q = q.clone().with_activations(activations);
+            for kernel in Kernel::available() {
+                let out = q.forward_with(&x, 2, kernel);
+                assert_eq!(&out[..2], &[0.0, 0.0], "{} {activations:?}", kernel.name());
+                assert!(out[2..].iter().all(|v| v.is_nan()));
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use super::checkpoint::Checkpoint;
 use super::config::Dnabert2Config;
 use super::host::{self, HostBias};
-use super::int8::{Int8Error, Int8Linear};
+use super::int8::{Activations, Int8Error, Int8Linear};
 use super::weights::{ENCODER_PREFIX, WeightReader, WeightWriter, WeightsMismatch};
 
 /// BERT's initialisation (`initializer_range` 0.02 in every DNABERT-2 config): normal
@@ -389,10 +389,12 @@ fn linear_forward(linear: &Linear, int8: Option<&Int8Linear>, x: Tensor<3>) -> T
 }
 
 /// `linear`'s int8 form: `weights` (`[out, in]` values and one scale per output) when given,
-/// else its `f32` weights quantized per output channel; its bias as it is.
+/// else its `f32` weights quantized per output channel; its bias as it is; its inputs
+/// quantized as `activations` says.
 fn int8_linear(
     linear: &Linear,
     weights: Option<(Vec<i8>, Vec<f32>)>,
+    activations: Activations,
 ) -> Result<Arc<Int8Linear>, Int8Error> {
     let [d_in, d_out] = linear.weight.val().dims();
     let read = |t: Tensor<2>| t.into_data().try_into_vec::<f32>();
@@ -410,7 +412,7 @@ fn int8_linear(
             Int8Linear::quantize(d_in, d_out, &weight, bias)
         }
     };
-    Ok(Arc::new(q))
+    Ok(Arc::new(q.with_activations(activations)))
 }
 
 /// `encoder`: the stack of layers.
@@ -495,8 +497,19 @@ impl Dnabert2Encoder {
     /// nothing for is quantized from its `f32` weights the same way.
     pub fn use_int8(
         &mut self,
-        mut weights: impl FnMut(&str) -> Option<(Vec<i8>, Vec<f32>)>,
+        weights: impl FnMut(&str) -> Option<(Vec<i8>, Vec<f32>)>,
     ) -> Result<(), Int8Error> {
+        self.use_int8_with(weights, Activations::Wide)
+    }
+
+    /// [`Self::use_int8`] with the activations quantized as `activations` says (8-bit ones
+    /// as ONNX Runtime's dynamic quantization: [`Activations::Int8`]).
+    pub fn use_int8_with(
+        &mut self,
+        mut weights: impl FnMut(&str) -> Option<(Vec<i8>, Vec<f32>)>,
+        activations: Activations,
+    ) -> Result<(), Int8Error> {
+        let int8_linear = |linear: &Linear, weights| int8_linear(linear, weights, activations);
         let root = ENCODER_PREFIX.trim_end_matches('.');
         for (n, layer) in self.encoder.layer.iter_mut().enumerate() {
             let p = format!("{root}.encoder.layer.{n}");
@@ -522,10 +535,16 @@ impl Dnabert2Encoder {
 
     /// Whether the `Linear` layers compute in int8 on the CPU ([`Self::use_int8`]).
     pub fn uses_int8(&self) -> bool {
+        self.int8_activations().is_some()
+    }
+
+    /// How the int8 `Linear` layers quantize their activations, if they compute in int8.
+    pub fn int8_activations(&self) -> Option<Activations> {
         self.encoder
             .layer
             .first()
-            .is_some_and(|l| l.mlp.wo_int8.is_some())
+            .and_then(|l| l.mlp.wo_int8.as_ref())
+            .map(|q| q.activations())
     }
 
     /// Size of the vocabulary (rows of the word embedding).

@@ -16,7 +16,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use texcnn::bundle::{
     Bundle, Compute, Encoding, LabelSpec, ModelCard, OutputSpec, Precision, cosine,
 };
-use texcnn::encoder::int8::Kernel;
+use texcnn::encoder::int8::{Activations, Kernel};
 use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
 use texcnn::head::TextCnnHeadConfig;
 use texcnn::pipeline::{PreparedSegment, SegmentEmbedder, prepare_segments};
@@ -37,6 +37,10 @@ pub enum BenchPrecision {
     /// The folder imported as an int8 bundle in memory, computed in int8 (the bundle's int8
     /// weights, activations quantized per row, integer sums: `texcnn::encoder::int8`).
     Int8,
+    /// As `int8`, with 8-bit activations too (`--compute int8-a8`), as ONNX Runtime's
+    /// dynamic quantization.
+    #[value(name = "int8-a8")]
+    Int8A8,
     /// The same int8 bundle dequantized to f32 on load and computed in f32.
     Int8Dequantized,
 }
@@ -557,7 +561,7 @@ fn load_candidates(
                     load_seconds,
                 }
             }
-            BenchPrecision::Int8 | BenchPrecision::Int8Dequantized => {
+            BenchPrecision::Int8 | BenchPrecision::Int8A8 | BenchPrecision::Int8Dequantized => {
                 let bundle = import_hf_folder(
                     dir,
                     ModelCard::imported_encoder("bench", &dir.display().to_string()),
@@ -570,10 +574,10 @@ fn load_candidates(
                 drop(bundle);
                 let start = Instant::now();
                 let bundle = Bundle::from_bytes(&bytes)?;
-                let compute = if precision == BenchPrecision::Int8 {
-                    Compute::Int8
-                } else {
-                    Compute::F32
+                let compute = match precision {
+                    BenchPrecision::Int8 => Compute::Int8,
+                    BenchPrecision::Int8A8 => Compute::Int8Act8,
+                    _ => Compute::F32,
                 };
                 let encoder = bundle.load_encoder_with(device, compute)?;
                 let load_seconds = start.elapsed().as_secs_f64();
@@ -594,9 +598,18 @@ fn load_candidates(
 
 /// How a candidate computes: `int8 compute, avx2 kernels` or `dequantized to f32`.
 fn compute_label(compute: Compute, encoder: &texcnn::encoder::Dnabert2Encoder) -> String {
-    if encoder.uses_int8() {
-        format!("int8 compute, {} kernels", Kernel::best().name())
-    } else if compute == Compute::Int8 {
+    if let Some(activations) = encoder.int8_activations() {
+        let (what, kernel) = match activations {
+            Activations::Wide => ("int8 compute", Kernel::best()),
+            Activations::Int8 => ("int8 compute, 8-bit activations", Kernel::best()),
+        };
+        let form = if activations == Activations::Int8 && kernel.has_quads() {
+            " (u8 quads)"
+        } else {
+            ""
+        };
+        format!("{what}, {}{form} kernels", kernel.name())
+    } else if compute != Compute::F32 {
         "f32: int8 compute applies to the CPU device only".into()
     } else {
         "dequantized to f32".into()
