@@ -131,16 +131,22 @@ fn attend(qkv: &[f32], rows: usize, spans: &[Span], slopes: &[f32]) -> Vec<f32> 
     let tasks: Vec<(usize, usize)> = (0..spans.len())
         .flat_map(|s| (0..heads).map(move |h| (s, h)))
         .collect();
-    let run = |&(s, h): &(usize, usize)| -> Vec<f32> {
+    // `scores` is each thread's scratch, reused from task to task: gemm and the softmax write
+    // every element they read, so it is never cleared (zeroing a fresh n × n buffer per task
+    // showed as `memset` in the profile).
+    let run = |scores: &mut Vec<f32>, &(s, h): &(usize, usize)| -> Vec<f32> {
         let Span { start, len: n } = spans[s];
         let stride = 3 * width;
         let q = &qkv[start * stride + h * head_size..];
         let k = &qkv[start * stride + width + h * head_size..];
         let v = &qkv[start * stride + 2 * width + h * head_size..];
-        let mut scores = vec![0f32; n * n];
+        if scores.len() < n * n {
+            scores.resize(n * n, 0.0);
+        }
+        let scores = &mut scores[..n * n];
         // scores[i][j] = Σ_c q[i][c] · k[j][c]
         matmul(
-            &mut scores,
+            scores,
             (n, n, head_size),
             (n, 1),
             q,
@@ -159,7 +165,7 @@ fn attend(qkv: &[f32], rows: usize, spans: &[Span], slopes: &[f32]) -> Vec<f32> 
             &mut out,
             (n, head_size, n),
             (head_size, 1),
-            &scores,
+            scores,
             (n, 1),
             v,
             (stride, 1),
@@ -169,10 +175,13 @@ fn attend(qkv: &[f32], rows: usize, spans: &[Span], slopes: &[f32]) -> Vec<f32> 
     #[cfg(not(target_arch = "wasm32"))]
     let results: Vec<Vec<f32>> = {
         use rayon::prelude::*;
-        tasks.par_iter().map(run).collect()
+        tasks.par_iter().map_init(Vec::new, run).collect()
     };
     #[cfg(target_arch = "wasm32")]
-    let results: Vec<Vec<f32>> = tasks.iter().map(run).collect();
+    let results: Vec<Vec<f32>> = {
+        let mut scores = Vec::new();
+        tasks.iter().map(|task| run(&mut scores, task)).collect()
+    };
     let mut attended = vec![0f32; rows * width];
     for (&(s, h), out) in tasks.iter().zip(&results) {
         let Span { start, .. } = spans[s];
@@ -260,15 +269,7 @@ fn add_norm(
     };
     let width = gamma.len();
     let row = |(row, residual): (&mut [f32], &[f32])| {
-        for (v, &r) in row.iter_mut().zip(residual) {
-            *v += r;
-        }
-        let mean = row.iter().sum::<f32>() / width as f32;
-        let var = row.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
-        let inv = 1.0 / (var + eps).sqrt();
-        for ((v, &g), &b) in row.iter_mut().zip(&gamma).zip(&beta) {
-            *v = (*v - mean) * inv * g + b;
-        }
+        host::add_norm_row(row, residual, &gamma, &beta, eps);
     };
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -290,9 +291,7 @@ fn gated_gelu(both: &[f32], n: usize) -> Vec<f32> {
     let mut out = vec![0f32; rows * n];
     let row = |(mixed, row): (&mut [f32], &[f32])| {
         let (gate, up) = row.split_at(n);
-        for ((m, &g), &u) in mixed.iter_mut().zip(gate).zip(up) {
-            *m = host::gelu(g) * u;
-        }
+        host::gelu_mul(mixed, gate, up);
     };
     #[cfg(not(target_arch = "wasm32"))]
     {
