@@ -285,3 +285,152 @@ impl TextCnnHead {
         Ok(head)
     }
 }
+
+/// Why two heads cannot be set side by side ([`stack`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StackError {
+    #[error("the heads differ in {what} ({first} vs {second})")]
+    Shape {
+        what: &'static str,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "the added head reads {0} per-gene features; only the first head may read them (the added output is predicted from the DNA)"
+    )]
+    SecondHasFeatures(usize),
+    #[error(transparent)]
+    Weights(#[from] HeadWeightsError),
+}
+
+/// Two heads as one, exactly: a head whose outputs are `first`'s outputs followed by
+/// `second`'s, each computed as its own head computes it.
+///
+/// Both read the same segment embeddings (same width, same kernel widths, as many dense
+/// layers). Each convolution gets both heads' filters (`first`'s, then `second`'s): every
+/// filter sees the whole input, so stacking them changes nothing; ReLU and max-pooling act
+/// per filter. The dense layers and the output layer become block-diagonal: `first`'s units
+/// read only `first`'s pooled filters (and the per-gene features, which only `first` may
+/// read), `second`'s units only `second`'s, with zero weights between the blocks. Dropout is
+/// `first`'s (it does nothing at prediction time).
+pub fn stack(
+    first: (&TextCnnHeadConfig, &[NamedTensor]),
+    second: (&TextCnnHeadConfig, &[NamedTensor]),
+) -> Result<(TextCnnHeadConfig, Vec<NamedTensor>), StackError> {
+    let ((a, at), (b, bt)) = (first, second);
+    let differ =
+        |what: &'static str, x: &dyn std::fmt::Debug, y: &dyn std::fmt::Debug| StackError::Shape {
+            what,
+            first: format!("{x:?}"),
+            second: format!("{y:?}"),
+        };
+    if a.embedding_dim != b.embedding_dim {
+        return Err(differ(
+            "embedding width",
+            &a.embedding_dim,
+            &b.embedding_dim,
+        ));
+    }
+    if a.kernel_sizes != b.kernel_sizes {
+        return Err(differ("kernel widths", &a.kernel_sizes, &b.kernel_sizes));
+    }
+    if a.dense.len() != b.dense.len() {
+        return Err(differ("dense layers", &a.dense, &b.dense));
+    }
+    if b.extra_features > 0 {
+        return Err(StackError::SecondHasFeatures(b.extra_features));
+    }
+    a.validate().map_err(HeadWeightsError::from)?;
+    b.validate().map_err(HeadWeightsError::from)?;
+    let config = TextCnnHeadConfig {
+        embedding_dim: a.embedding_dim,
+        kernel_sizes: a.kernel_sizes.clone(),
+        filters: a.filters + b.filters,
+        extra_features: a.extra_features,
+        dense: a.dense.iter().zip(&b.dense).map(|(x, y)| x + y).collect(),
+        dropout: a.dropout,
+        outputs: a.outputs + b.outputs,
+    };
+    let (a_map, b_map) = (by_name(at), by_name(bt));
+    // Every weight present with the shape its config says.
+    TextCnnHead::from_tensors(a, at, &Device::flex())?;
+    TextCnnHead::from_tensors(b, bt, &Device::flex())?;
+    let mut out = Vec::new();
+    let channels = a.embedding_dim;
+    for (i, &k) in a.kernel_sizes.iter().enumerate() {
+        // [filters, channels, width]: `second`'s filters after `first`'s.
+        let name = format!("convs.{i}.weight");
+        let mut values = a_map[name.as_str()].values.clone();
+        values.extend_from_slice(&b_map[name.as_str()].values);
+        out.push(NamedTensor {
+            name,
+            shape: vec![config.filters, channels, k],
+            values,
+        });
+        let name = format!("convs.{i}.bias");
+        let mut values = a_map[name.as_str()].values.clone();
+        values.extend_from_slice(&b_map[name.as_str()].values);
+        out.push(NamedTensor {
+            name,
+            shape: vec![config.filters],
+            values,
+        });
+    }
+    // Where each head's inputs of the first linear layer sit in the stacked pooled vector:
+    // per kernel width `first`'s filters then `second`'s, then `first`'s per-gene features.
+    let kernels = a.kernel_sizes.len();
+    let pooled = kernels * config.filters;
+    let a_rows: Vec<usize> = (0..kernels)
+        .flat_map(|i| (0..a.filters).map(move |f| i * config.filters + f))
+        .chain((0..a.extra_features).map(|e| pooled + e))
+        .collect();
+    let b_rows: Vec<usize> = (0..kernels)
+        .flat_map(|i| (0..b.filters).map(move |f| i * config.filters + a.filters + f))
+        .collect();
+    let names = (0..a.dense.len())
+        .map(|i| format!("dense.{i}"))
+        .chain(std::iter::once("output".to_string()));
+    let (mut a_rows, mut b_rows, mut rows) = (a_rows, b_rows, pooled + a.extra_features);
+    let widths = config
+        .dense
+        .iter()
+        .zip(a.dense.iter().zip(&b.dense))
+        .map(|(&w, (&x, &y))| (w, x, y))
+        .chain(std::iter::once((config.outputs, a.outputs, b.outputs)));
+    for (prefix, (cols, a_cols, _)) in names.zip(widths) {
+        // Linear weights are [in, out]: `first`'s block at its rows and columns 0..a_cols,
+        // `second`'s at its rows and columns a_cols.., zeros elsewhere.
+        let name = format!("{prefix}.weight");
+        let mut values = vec![0f32; rows * cols];
+        for (map, src_rows, offset) in [(&a_map, &a_rows, 0), (&b_map, &b_rows, a_cols)] {
+            let src = &map[name.as_str()];
+            let src_cols = src.shape[1];
+            for (r, &dst_row) in src_rows.iter().enumerate() {
+                values[dst_row * cols + offset..][..src_cols]
+                    .copy_from_slice(&src.values[r * src_cols..][..src_cols]);
+            }
+        }
+        out.push(NamedTensor {
+            name,
+            shape: vec![rows, cols],
+            values,
+        });
+        let name = format!("{prefix}.bias");
+        let mut values = a_map[name.as_str()].values.clone();
+        values.extend_from_slice(&b_map[name.as_str()].values);
+        out.push(NamedTensor {
+            name,
+            shape: vec![cols],
+            values,
+        });
+        // The next layer reads this one's units: `first`'s, then `second`'s.
+        a_rows = (0..a_cols).collect();
+        b_rows = (a_cols..cols).collect();
+        rows = cols;
+    }
+    Ok((config, out))
+}
+
+fn by_name(tensors: &[NamedTensor]) -> std::collections::HashMap<&str, &NamedTensor> {
+    tensors.iter().map(|t| (t.name.as_str(), t)).collect()
+}

@@ -166,6 +166,134 @@ fn to_named(tensors: &[StoredTensor]) -> Result<Vec<NamedTensor>, BundleError> {
         .collect()
 }
 
+/// Why one predictor's output cannot be added to another's ([`add_output`]).
+#[derive(Debug, thiserror::Error)]
+pub enum AddOutputError {
+    #[error("the {0} bundle has no head (an encoder-only bundle)")]
+    NoHead(&'static str),
+    #[error(
+        "the bundles differ in their {0}: the added output must be trained on the same encoder, segment plan and tokenizer"
+    )]
+    Differ(&'static str),
+    #[error(
+        "the bundles standardise segment embeddings differently: fit the added output with --embedding-norm-from the first bundle"
+    )]
+    EmbeddingNorm,
+    #[error("the bundle lacks its {0} normalisation")]
+    NoNorm(&'static str),
+    #[error("the added bundle carries per-gene features; only a DNA-only predictor can be added")]
+    AddedHasFeatures,
+    #[error("output {0} is in both bundles")]
+    Duplicate(String),
+    #[error(transparent)]
+    Stack(#[from] crate::head::StackError),
+    #[error(transparent)]
+    Predict(#[from] PredictError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+}
+
+/// `base` with the outputs of `added` beside its own, computed exactly as `added` computes
+/// them ([`crate::head::stack`]): `added`'s DNA-only head joins `base`'s DNA-only head and,
+/// where `base` has one, its per-gene features head (the added outputs then come from the DNA
+/// on both paths). Both must share the encoder, segment plan, tokenizer and segment-embedding
+/// normalisation; the label normalisation and the card's outputs and metrics are joined.
+pub fn add_output(base: &Bundle, added: &Bundle) -> Result<Bundle, AddOutputError> {
+    if base.encoder != added.encoder {
+        return Err(AddOutputError::Differ("encoder weights"));
+    }
+    if base.segment_plan != added.segment_plan {
+        return Err(AddOutputError::Differ("segment plan"));
+    }
+    if base.tokenizer_json != added.tokenizer_json {
+        return Err(AddOutputError::Differ("tokenizer"));
+    }
+    if added.features.is_some() {
+        return Err(AddOutputError::AddedHasFeatures);
+    }
+    let norm = |bundle: &Bundle, name: &'static str| {
+        bundle
+            .normalization
+            .iter()
+            .find(|n| n.name == name)
+            .cloned()
+            .ok_or(AddOutputError::NoNorm(name))
+    };
+    let embedding = norm(base, EMBEDDING_NORM)?;
+    if embedding != norm(added, EMBEDDING_NORM)? {
+        return Err(AddOutputError::EmbeddingNorm);
+    }
+    for output in &added.card.outputs {
+        if base.card.outputs.iter().any(|o| o.name == output.name) {
+            return Err(AddOutputError::Duplicate(output.name.clone()));
+        }
+    }
+    let (mut label, added_label) = (norm(base, LABEL_NORM)?, norm(added, LABEL_NORM)?);
+    label.mean.extend(&added_label.mean);
+    label.std.extend(&added_label.std);
+    let part = |bundle: &Bundle, which| bundle.head.clone().ok_or(AddOutputError::NoHead(which));
+    let (base_head, added_head) = (part(base, "first")?, part(added, "added")?);
+    let decode = |part: &HeadPart| -> Result<(TextCnnHeadConfig, Vec<NamedTensor>), PredictError> {
+        let config = serde_json::from_value(part.config.clone())
+            .map_err(|e| PredictError::HeadConfig(e.to_string()))?;
+        Ok((config, to_named(&part.tensors)?))
+    };
+    let (added_config, added_tensors) = decode(&added_head)?;
+    let join = |part: &HeadPart| -> Result<HeadPart, AddOutputError> {
+        let (config, tensors) = decode(part)?;
+        let (config, tensors) =
+            crate::head::stack((&config, &tensors), (&added_config, &added_tensors))?;
+        let head = TextCnnHead::from_tensors(&config, &tensors, &Device::flex())
+            .map_err(PredictError::from)?;
+        Ok(head_part(&config, &head)?)
+    };
+    let mut bundle = base.clone();
+    bundle.head = Some(join(&base_head)?);
+    if let Some(features) = bundle.features.as_mut() {
+        features.head = join(&features.head)?;
+    }
+    bundle.normalization = base
+        .normalization
+        .iter()
+        .map(|n| {
+            if n.name == LABEL_NORM {
+                label.clone()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let card = &mut bundle.card;
+    let names: Vec<&str> = added.card.outputs.iter().map(|o| o.name.as_str()).collect();
+    let names = names.join(", ");
+    card.outputs.extend(added.card.outputs.iter().cloned());
+    card.description = format!(
+        "{} Output {names} (from the DNA on every path): {}",
+        card.description, added.card.description
+    );
+    // The added model's own measurements, named with its outputs; the encoder's are shared.
+    let own: Vec<crate::bundle::Metric> = added
+        .card
+        .metrics
+        .iter()
+        .filter(|m| !card.metrics.contains(m))
+        .map(|m| crate::bundle::Metric {
+            name: format!("{}, {names}", m.name),
+            ..m.clone()
+        })
+        .collect();
+    card.metrics.extend(own);
+    if let (Some(t), Some(a)) = (card.training.as_mut(), &added.card.training) {
+        t.data = format!("{}; {names}: {}", t.data, a.data);
+        t.split = format!("{}; {names}: {}", t.split, a.split);
+    }
+    if added.card.licence != card.licence {
+        card.licence = format!("{}; {names}: {}", card.licence, added.card.licence);
+    }
+    bundle.validate()?;
+    Ok(bundle)
+}
+
 /// The bundle part of a trained text-CNN head (weights stored as `f32`: they are small).
 pub fn head_part(config: &TextCnnHeadConfig, head: &TextCnnHead) -> Result<HeadPart, PredictError> {
     let tensors = head

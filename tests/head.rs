@@ -191,3 +191,71 @@ fn weights_round_trip_by_name_and_are_checked_strictly() {
         Some(HeadWeightsError::Unexpected("bogus".into()))
     );
 }
+
+/// Two heads stacked into one give each head's own outputs, side by side: the first reads
+/// per-gene features, the second does not, their filter counts, dense widths and output
+/// counts differ.
+#[test]
+fn stacked_heads_compute_both_heads_outputs() {
+    use texcnn::head::{StackError, TextCnnHead, stack};
+    let device = Device::flex();
+    let dim = 6;
+    let first = TextCnnHeadConfig::new(dim)
+        .with_kernel_sizes(vec![1, 3])
+        .with_filters(4)
+        .with_extra_features(3)
+        .with_dense(vec![5, 3])
+        .with_outputs(1);
+    let second = TextCnnHeadConfig::new(dim)
+        .with_kernel_sizes(vec![1, 3])
+        .with_filters(2)
+        .with_dense(vec![4, 2])
+        .with_outputs(2);
+    device.seed(11);
+    let (a, b) = (first.init(&device).unwrap(), second.init(&device).unwrap());
+    let (at, bt) = (a.to_tensors().unwrap(), b.to_tensors().unwrap());
+    let (config, tensors) = stack((&first, &at), (&second, &bt)).unwrap();
+    assert_eq!(
+        (config.filters, config.dense.clone(), config.outputs),
+        (6, vec![9, 5], 3)
+    );
+    let merged = TextCnnHead::from_tensors(&config, &tensors, &device).unwrap();
+    let (batch, segments) = (3, 5);
+    let x: Vec<f32> = (0..batch * segments * dim)
+        .map(|i| ((i * 29 % 23) as f32 - 11.0) / 4.0)
+        .collect();
+    let feats: Vec<f32> = (0..batch * 3).map(|i| i as f32 / 3.0 - 1.0).collect();
+    let input =
+        || Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, segments, dim]), &device);
+    let extra = || Tensor::<2>::from_data(TensorData::new(feats.clone(), [batch, 3]), &device);
+    let want_a = values(&a.forward(input(), Some(extra())));
+    let want_b = values(&b.forward(input(), None));
+    let got = values(&merged.forward(input(), Some(extra())));
+    for row in 0..batch {
+        let want = [want_a[row], want_b[2 * row], want_b[2 * row + 1]];
+        for (o, &w) in want.iter().enumerate() {
+            let g = got[row * 3 + o];
+            assert!((g - w).abs() < 1e-5, "gene {row} output {o}: {g} vs {w}");
+        }
+    }
+    // The added head must not read features, and the shapes must agree.
+    assert_eq!(
+        stack((&second, &bt), (&first, &at)).unwrap_err(),
+        StackError::SecondHasFeatures(3)
+    );
+    let wider = second.clone().with_kernel_sizes(vec![1, 5]);
+    let ct = wider.init(&device).unwrap().to_tensors().unwrap();
+    assert!(matches!(
+        stack((&first, &at), (&wider, &ct)),
+        Err(StackError::Shape {
+            what: "kernel widths",
+            ..
+        })
+    ));
+    let with_features = second.clone().with_extra_features(1);
+    let wt = with_features.init(&device).unwrap().to_tensors().unwrap();
+    assert_eq!(
+        stack((&first, &at), (&with_features, &wt)).unwrap_err(),
+        StackError::SecondHasFeatures(1)
+    );
+}

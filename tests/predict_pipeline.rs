@@ -165,3 +165,70 @@ fn bad_sequences_give_errors_not_panics() {
     );
     assert!(predictor.predict(&"ACGTN".repeat(140), 2, false).is_ok());
 }
+
+/// `add_output`: the joined bundle predicts the first bundle's outputs and the added one's,
+/// each as its own bundle does; bundles that cannot be joined are refused.
+#[test]
+fn added_outputs_predict_as_their_own_bundle() {
+    use texcnn::bundle::NormStats;
+    use texcnn::predict::{AddOutputError, EMBEDDING_NORM, LABEL_NORM, add_output};
+    let device = Device::flex();
+    let (bytes, ..) = build();
+    let mut first = Bundle::from_bytes(&bytes).unwrap();
+    let embedding = NormStats {
+        name: EMBEDDING_NORM.into(),
+        mean: (0..16).map(|i| i as f32 / 40.0).collect(),
+        std: (0..16).map(|i| 0.5 + i as f32 / 20.0).collect(),
+    };
+    let label = |mean: Vec<f32>, std: Vec<f32>| NormStats {
+        name: LABEL_NORM.into(),
+        mean,
+        std,
+    };
+    first.normalization = vec![embedding.clone(), label(vec![1.0, -2.0], vec![0.5, 3.0])];
+    let mut added = first.clone();
+    let config = TextCnnHeadConfig::new(16)
+        .with_filters(3)
+        .with_dense(vec![5]);
+    device.seed(7);
+    added.head = Some(head_part(&config, &config.init(&device).unwrap()).unwrap());
+    added.card.outputs.truncate(1);
+    added.card.outputs[0].name = "c".into();
+    added.normalization = vec![embedding.clone(), label(vec![4.0], vec![2.0])];
+
+    let joined = add_output(&first, &added).unwrap();
+    let dna = first_promoter();
+    let predict = |bundle: &Bundle| {
+        let predictor = Predictor::from_bundle(bundle, &device).unwrap();
+        predictor.predict(&dna, 3, false).unwrap().outputs
+    };
+    let (want_first, want_added, got) = (predict(&first), predict(&added), predict(&joined));
+    let names: Vec<&str> = got.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    for (g, w) in got.iter().zip(want_first.iter().chain(&want_added)) {
+        assert!(
+            (g.value - w.value).abs() < 1e-5,
+            "{}: {} vs {}",
+            g.name,
+            g.value,
+            w.value
+        );
+    }
+    // Reloaded from bytes, the same.
+    let reloaded = Bundle::from_bytes(&joined.to_bytes().unwrap()).unwrap();
+    assert_eq!(reloaded, joined);
+
+    // Another segment-embedding normalisation, or an output name already there: refused.
+    let mut other_norm = added.clone();
+    other_norm.normalization[0].mean[3] += 1.0;
+    assert!(matches!(
+        add_output(&first, &other_norm),
+        Err(AddOutputError::EmbeddingNorm)
+    ));
+    let mut duplicate = added.clone();
+    duplicate.card.outputs[0].name = "a".into();
+    assert!(matches!(
+        add_output(&first, &duplicate),
+        Err(AddOutputError::Duplicate(name)) if name == "a"
+    ));
+}

@@ -88,6 +88,20 @@ enum Command {
         /// The bundle.
         file: PathBuf,
     },
+    /// Add the outputs of a DNA-only predictor (e.g. liver, fitted with --embedding-norm-from
+    /// BUNDLE) to a predictor bundle: one head computes both, exactly as each did.
+    AddOutput {
+        /// The predictor to extend (its outputs come first).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The predictor whose outputs are added (same encoder, segment plan and
+        /// segment-embedding normalisation; no per-gene features).
+        #[arg(long)]
+        from: PathBuf,
+        /// The bundle to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Remove duplicate sequences and split the genes 80/10/10 at random with a recorded seed;
     /// write the split file that every later run reuses.
     Split {
@@ -201,6 +215,7 @@ fn main() -> ExitCode {
             bundle::import(&hf_dir, &out, quantize, name, plan)
         }
         Command::Inspect { file } => bundle::inspect(&file),
+        Command::AddOutput { bundle, from, out } => bundle::add_output(&bundle, &from, &out),
         Command::Split { data, seed, out } => commands::split(&data, seed, &out),
         Command::Baseline {
             baseline:

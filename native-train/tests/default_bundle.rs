@@ -109,6 +109,49 @@ fn default_bundle_reproduces_its_cards_test_metrics() {
     assert!(bytes.len() < 5_000_000, "{} bytes", bytes.len());
 }
 
+/// The `liver` output, run through the prediction pipeline on the test genes of its own split
+/// (random protein-coding promoters, `exp14_dev.csv`, split seed 0), gives the test R² and
+/// Pearson r its card states (measured by `texcnn fit` on the liver predictor alone, before
+/// `texcnn add-output` joined it to the median one).
+#[test]
+fn default_bundle_liver_output_reproduces_its_cards_test_metrics() {
+    let bytes = std::fs::read(repo().join("www/models/default.texcnn")).unwrap();
+    let bundle = Bundle::from_bytes(&bytes).unwrap();
+    assert_eq!(bundle.card.outputs[1].name, "liver");
+    let dataset = load_table(
+        &repo().join("native-train/data/exp14_dev.csv"),
+        &TableOptions {
+            sequence_column: "sequence".into(),
+            label_column: "label".into(),
+            id_column: None,
+            feature_columns: Vec::new(),
+        },
+    )
+    .unwrap();
+    let split =
+        SplitFile::read(&repo().join("native-train/data/splits/exp14_liver_seed0.json")).unwrap();
+    let parts = split.assign(&dataset).unwrap();
+    let predictor = Predictor::from_bundle(&bundle, &Device::flex()).unwrap();
+    let (mut liver, mut label) = (Vec::new(), Vec::new());
+    for (example, part) in dataset.examples.iter().zip(&parts) {
+        if *part == Some(Part::Test) {
+            let p = predictor.predict(&example.sequence, 8, false).unwrap();
+            assert_eq!(p.inputs, Inputs::Dna);
+            liver.push(f64::from(p.outputs[1].value));
+            label.push(example.label);
+        }
+    }
+    let scores = texcnn_native::eval::metrics::scores(&liver, &label).unwrap();
+    assert_eq!(scores.n, split.test.len());
+    let card_r2 = metric(&bundle, "R² (squared Pearson), liver");
+    assert!(
+        (scores.r2 - card_r2).abs() < 1e-4,
+        "pipeline R² {} vs card {card_r2}",
+        scores.r2
+    );
+    assert!((scores.pearson_r - metric(&bundle, "Pearson r, liver")).abs() < 1e-4);
+}
+
 #[test]
 fn texcnn_predict_runs_with_the_default_bundle() {
     let out = std::env::temp_dir().join(format!("texcnn-default-{}.tsv", std::process::id()));
@@ -125,7 +168,7 @@ fn texcnn_predict_runs_with_the_default_bundle() {
     );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "id\txpresso_median\tinputs\tread\tnotes");
+    assert_eq!(lines[0], "id\txpresso_median\tliver\tinputs\tread\tnotes");
     assert_eq!(lines.len(), 2, "{text}");
     let value: f64 = lines[1].split('\t').nth(1).unwrap().parse().unwrap();
     // log10(RPKM + 0.1): the training labels lie in about −1…3.
@@ -167,10 +210,10 @@ fn texcnn_predict_uses_the_features_of_genes_named_by_ensembl_id() {
         .map(|l| l.split('\t').collect())
         .collect();
     assert_eq!(
-        (rows[0][0], rows[0][2]),
+        (rows[0][0], rows[0][3]),
         (format!("{gene}.5|symbol").as_str(), "dna+features")
     );
-    assert_eq!((rows[1][0], rows[1][2]), ("unnamed", "dna"));
+    assert_eq!((rows[1][0], rows[1][3]), ("unnamed", "dna"));
     let bundle =
         Bundle::from_bytes(&std::fs::read(repo().join("www/models/default.texcnn")).unwrap())
             .unwrap();
@@ -182,6 +225,9 @@ fn texcnn_predict_uses_the_features_of_genes_named_by_ensembl_id() {
         (value(&rows[0]) - dna).abs() > 1e-3,
         "the features changed nothing: {text}"
     );
+    // The liver output comes from the DNA on both paths: the same for both rows.
+    let liver = |row: &[&str]| row[2].parse::<f32>().unwrap();
+    assert!((liver(&rows[0]) - liver(&rows[1])).abs() < 1e-5, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -237,14 +283,18 @@ fn texcnn_predict_reads_records_around_their_tss() {
     );
     let text = std::fs::read_to_string(&out).unwrap();
     let mut rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
-    assert_eq!(rows[0], ["id", "xpresso_median", "inputs", "read", "notes"]);
+    assert_eq!(
+        rows[0],
+        ["id", "xpresso_median", "liver", "inputs", "read", "notes"]
+    );
     // No record is named by a gene id: every one is predicted from the DNA alone. The
-    // column is then set aside so the indices below read id, value, read, notes.
+    // liver and inputs columns are then set aside so the indices below read id, value, read,
+    // notes.
     for row in &mut rows[1..] {
-        assert_eq!(row[2], "dna", "{text}");
+        assert_eq!(row[3], "dna", "{text}");
     }
     for row in &mut rows {
-        row.remove(2);
+        row.drain(2..4);
     }
     assert_eq!(rows.len(), 6, "{text}");
     assert_eq!(rows[4][0], "long50k");
@@ -312,19 +362,28 @@ fn variant_effects_equal_independent_predictions_of_the_edited_sequence() {
         .score_edits(&promoter, None, &edits, None, 8, |_, _| {})
         .unwrap();
     let reference = predictor.predict(&promoter, 8, false).unwrap();
-    assert_eq!(scores.reference, vec![reference.outputs[0].value]);
+    let values: Vec<f32> = reference.outputs.iter().map(|o| o.value).collect();
+    assert_eq!(scores.reference, values);
     for (n, (edit, effect)) in edits.iter().zip(&scores.effects).take(6).enumerate() {
         let effect = effect.as_ref().unwrap_or_else(|e| panic!("edit {n}: {e}"));
         let edited = edit.apply(&promoter).unwrap();
         // The insertion upstream of the TSS moves it by 3 bp.
         let tss = if n == 4 { 1_028 } else { 1_025 };
         let independent = predictor.predict_at(&edited, Some(tss), 8, false).unwrap();
-        let want = independent.outputs[0].value - reference.outputs[0].value;
-        assert!(
-            (effect.delta[0] - want).abs() <= 1e-5,
-            "edit {n} ({edit:?}): delta {} vs independent {want}",
-            effect.delta[0]
-        );
+        for (o, (after, before)) in independent
+            .outputs
+            .iter()
+            .zip(&reference.outputs)
+            .enumerate()
+        {
+            let want = after.value - before.value;
+            assert!(
+                (effect.delta[o] - want).abs() <= 1e-5,
+                "edit {n} ({edit:?}), {}: delta {} vs independent {want}",
+                after.name,
+                effect.delta[o]
+            );
+        }
         assert_eq!(effect.tss_relative, Some(edit.pos as i64 - 1_025));
         if n < 4 {
             assert!(
@@ -422,16 +481,25 @@ fn texcnn_variants_and_ism_tables() {
             "ref_xpresso_median",
             "alt_xpresso_median",
             "delta_xpresso_median",
+            "ref_liver",
+            "alt_liver",
+            "delta_liver",
             "pos_tss",
             "inputs"
         ]
     );
     assert_eq!(rows.len(), 3, "{text}");
-    assert_eq!((rows[1][1], rows[1][7], rows[1][8]), ("1020", "-5", "dna"));
-    assert_eq!((rows[2][1], rows[2][7]), ("1000", "-25"));
+    assert_eq!(
+        (rows[1][1], rows[1][10], rows[1][11]),
+        ("1020", "-5", "dna")
+    );
+    assert_eq!((rows[2][1], rows[2][10]), ("1000", "-25"));
     let number = |s: &str| s.parse::<f32>().unwrap();
     for row in &rows[1..] {
-        assert!((number(row[5]) - number(row[4]) - number(row[6])).abs() < 1e-6);
+        for first in [4, 7] {
+            let (r, a, d) = (row[first], row[first + 1], row[first + 2]);
+            assert!((number(a) - number(r) - number(d)).abs() < 1e-6, "{text}");
+        }
     }
 
     let ism = dir.join("ism.tsv");
@@ -464,6 +532,7 @@ fn texcnn_variants_and_ism_tables() {
             "ref",
             "alt",
             "delta_xpresso_median",
+            "delta_liver",
             "pos_tss",
             "inputs"
         ]

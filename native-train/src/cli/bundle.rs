@@ -70,6 +70,36 @@ pub fn import(
 }
 
 /// Prints the model card and the sizes of a bundle.
+/// `texcnn add-output`: `base` with the outputs of `added` ([`texcnn::predict::add_output`]).
+pub fn add_output(base: &Path, added: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    let load = |file: &Path| -> anyhow::Result<Bundle> {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        Bundle::from_bytes(&bytes).with_context(|| format!("loading {}", file.display()))
+    };
+    let merged = texcnn::predict::add_output(&load(base)?, &load(added)?).with_context(|| {
+        format!(
+            "adding the outputs of {} to {}",
+            added.display(),
+            base.display()
+        )
+    })?;
+    let bytes = merged.to_bytes()?;
+    texcnn_native::files::output::write_atomic(out, &bytes)?;
+    let names: Vec<&str> = merged
+        .card
+        .outputs
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    eprintln!(
+        "{}: outputs {}, {:.2} MB",
+        out.display(),
+        names.join(", "),
+        bytes.len() as f64 / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn inspect(file: &Path) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let bundle =

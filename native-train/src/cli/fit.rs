@@ -91,6 +91,10 @@ pub struct FitArgs {
     /// Folder for the split file, predictions_seedN.tsv and train_log_seedN.tsv.
     #[arg(long)]
     pub out_dir: PathBuf,
+    /// Standardise the segment embeddings with this predictor bundle's statistics instead of
+    /// the training genes' own, so that the result can be joined to it (`texcnn add-output`).
+    #[arg(long)]
+    pub embedding_norm_from: Option<PathBuf>,
     /// Write the run with the lowest validation loss as a predictor bundle here.
     #[arg(long)]
     pub bundle_out: Option<PathBuf>,
@@ -288,7 +292,31 @@ pub fn run(args: &FitArgs) -> anyhow::Result<ExitCode> {
         .map(|e| e.unwrap_or_else(|| placeholder.clone()))
         .collect();
     let segments = embeddings[all_idx[0]].segments;
-    let norm = embedding_norm(&embeddings, &train_idx);
+    let norm = match &args.embedding_norm_from {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let other = texcnn::bundle::Bundle::from_bytes(&bytes)
+                .with_context(|| format!("loading {}", path.display()))?;
+            let norm = other
+                .normalization
+                .into_iter()
+                .find(|n| n.name == texcnn::predict::EMBEDDING_NORM)
+                .with_context(|| {
+                    format!("{} has no segment-embedding normalisation", path.display())
+                })?;
+            let width = embeddings[all_idx[0]].width;
+            if norm.dims() != width {
+                bail!(
+                    "{} standardises {}-wide segment embeddings; this encoder gives {width}",
+                    path.display(),
+                    norm.dims()
+                );
+            }
+            norm
+        }
+        None => embedding_norm(&embeddings, &train_idx),
+    };
     let normalised = normalise(&embeddings, &norm);
 
     let labels: Vec<f64> = dataset.examples.iter().map(|e| e.label).collect();
