@@ -14,7 +14,7 @@ ENCODER=${2:-models/encoder}
 DATA=native-train/data/genes_2kb.tsv
 SEEDS=0-9
 cargo build --release -p texcnn-native
-BIN=target/release/texcnn
+BIN=${CARGO_TARGET_DIR:-target}/release/texcnn
 mkdir -p "$OUT"
 
 # label column | output name | model-card meaning | unit | transform | one-hot CNN settings

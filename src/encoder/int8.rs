@@ -653,32 +653,49 @@ unsafe fn avx2(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
     }
 }
 
+/// The AVX-512 tile loop both VNNI kernels share: for each group `j` of inputs, `load(j)` the
+/// [`NR`] columns' weights and add `dot(sum, a[r][j] broadcast, weights)` into each row's sum.
+/// `vpdpwssd` / `vpdpbusd` add into their accumulator, so each accumulator is a chain of
+/// dependent instructions (latency about 4-5 cycles, two issued per cycle): UNROLL consecutive
+/// groups go to separate accumulators, MR · UNROLL chains in flight, summed at the end.
+/// Generic over the two, so each kernel gets its own copy with its closures inlined.
+///
+/// # Safety
+/// The CPU has AVX-512 F, BW and VNNI; `a` holds `MR · groups` values and `load` reads only
+/// inside its weights for `j < groups`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn avx512_vnni(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+#[inline]
+unsafe fn avx512_tile(
+    a: &[i32],
+    groups: usize,
+    acc: &mut [[i32; NR]; MR],
+    load: impl Fn(usize) -> std::arch::x86_64::__m512i,
+    dot: impl Fn(
+        std::arch::x86_64::__m512i,
+        std::arch::x86_64::__m512i,
+        std::arch::x86_64::__m512i,
+    ) -> std::arch::x86_64::__m512i,
+) {
     use std::arch::x86_64::*;
-    // `vpdpwssd` adds into its accumulator, so each accumulator is a chain of dependent
-    // instructions (latency about 4-5 cycles, two issued per cycle): UNROLL consecutive pairs
-    // go to separate accumulators, MR · UNROLL chains in flight, summed at the end.
     const UNROLL: usize = 4;
     let mut sums = [[_mm512_setzero_si512(); MR]; UNROLL];
-    let (a, w) = (a.as_ptr(), w.as_ptr());
-    // SAFETY (all loads): `run` checked that `w` holds `pairs · NR · 2` bytes and `a` holds
-    // `MR · pairs` values. NR = 16 columns' pairs: 32 bytes widened to 32 i16.
+    let a = a.as_ptr();
     let step = |sums: &mut [__m512i; MR], j: usize| {
-        let cols = _mm512_cvtepi8_epi16(unsafe { _mm256_loadu_si256(w.add(j * NR * 2).cast()) });
+        let cols = load(j);
         for (r, s) in sums.iter_mut().enumerate() {
-            let pair = _mm512_set1_epi32(unsafe { *a.add(r * pairs + j) });
-            *s = _mm512_dpwssd_epi32(*s, pair, cols);
+            // SAFETY: `a` holds MR · groups values (the caller's contract).
+            let group = _mm512_set1_epi32(unsafe { *a.add(r * groups + j) });
+            *s = dot(*s, group, cols);
         }
     };
-    let whole = pairs - pairs % UNROLL;
+    let whole = groups - groups % UNROLL;
     for j in (0..whole).step_by(UNROLL) {
         for (u, s) in sums.iter_mut().enumerate() {
             step(s, j + u);
         }
     }
-    for j in whole..pairs {
+    for j in whole..groups {
         step(&mut sums[0], j);
     }
     for (r, row) in acc.iter_mut().enumerate() {
@@ -691,40 +708,41 @@ unsafe fn avx512_vnni(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; M
     }
 }
 
+/// Pairs of `i16` (`vpdpwssd`): NR = 16 columns' pairs, 32 bytes widened to 32 `i16`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn avx512_vnni(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    let w = w.as_ptr();
+    // SAFETY: `run` checked that `w` holds `pairs · NR · 2` bytes and `a` `MR · pairs` values;
+    // this function enables what the tile loop needs.
+    unsafe {
+        avx512_tile(
+            a,
+            pairs,
+            acc,
+            |j| _mm512_cvtepi8_epi16(_mm256_loadu_si256(w.add(j * NR * PAIR).cast())),
+            |sum, pair, cols| _mm512_dpwssd_epi32(sum, pair, cols),
+        )
+    }
+}
+
+/// Quads of `u8 × i8` (`vpdpbusd`): NR = 16 columns' quads in one 64-byte load, no widening.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn avx512_vnni_u8(a: &[i32], quads: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
     use std::arch::x86_64::*;
-    // As `avx512_vnni`, with `vpdpbusd`: four u8 × i8 products per lane, NR = 16 columns'
-    // quads in one 64-byte load, no widening.
-    const UNROLL: usize = 4;
-    let mut sums = [[_mm512_setzero_si512(); MR]; UNROLL];
-    let (a, w) = (a.as_ptr(), w.as_ptr());
-    // SAFETY (all loads): `run_quads` checked that `w` holds `quads · NR · 4` bytes and `a`
-    // holds `MR · quads` values.
-    let step = |sums: &mut [__m512i; MR], j: usize| {
-        let cols = unsafe { _mm512_loadu_si512(w.add(j * NR * QUAD).cast()) };
-        for (r, s) in sums.iter_mut().enumerate() {
-            let quad = _mm512_set1_epi32(unsafe { *a.add(r * quads + j) });
-            *s = _mm512_dpbusd_epi32(*s, quad, cols);
-        }
-    };
-    let whole = quads - quads % UNROLL;
-    for j in (0..whole).step_by(UNROLL) {
-        for (u, s) in sums.iter_mut().enumerate() {
-            step(s, j + u);
-        }
-    }
-    for j in whole..quads {
-        step(&mut sums[0], j);
-    }
-    for (r, row) in acc.iter_mut().enumerate() {
-        let total = _mm512_add_epi32(
-            _mm512_add_epi32(sums[0][r], sums[1][r]),
-            _mm512_add_epi32(sums[2][r], sums[3][r]),
-        );
-        // SAFETY: each row holds NR = 16 i32, one 512-bit store.
-        unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), total) };
+    let w = w.as_ptr();
+    // SAFETY: `run_quads` checked that `w` holds `quads · NR · 4` bytes and `a` `MR · quads`
+    // values; this function enables what the tile loop needs.
+    unsafe {
+        avx512_tile(
+            a,
+            quads,
+            acc,
+            |j| _mm512_loadu_si512(w.add(j * NR * QUAD).cast()),
+            |sum, quad, cols| _mm512_dpbusd_epi32(sum, quad, cols),
+        )
     }
 }
 

@@ -148,13 +148,11 @@ pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
             .into_data()
             .try_into_vec::<f32>()
             .expect("f32 output");
-        let error = max_abs_diff(&hidden, &expected);
-        println!("hidden_seq{n} ({tokens} tokens): max abs error {error:.3e}");
-        assert!(
-            error <= PARITY_TOLERANCE,
-            "hidden_seq{n}: max abs error {error} > {PARITY_TOLERANCE}"
-        );
-        errors.push(error);
+        errors.push(within_tolerance(
+            &hidden,
+            &expected,
+            &format!("hidden_seq{n} ({tokens} tokens)"),
+        ));
     }
 
     let (shape, expected) = read_npy_f32(&golden_dir().join("mean_pooled.npy"));
@@ -165,27 +163,35 @@ pub fn check_golden_parity(device: &burn::tensor::Device) -> Vec<f32> {
         .embed_segments_to_vec(&token_ids)
         .expect("batch embeds")
         .concat();
-    let error = max_abs_diff(&pooled, &expected);
-    println!("mean_pooled (embed_segments, one batch of 6): max abs error {error:.3e}");
-    assert!(
-        error <= PARITY_TOLERANCE,
-        "mean_pooled: max abs error {error} > {PARITY_TOLERANCE}"
-    );
-    errors.push(error);
+    errors.push(within_tolerance(
+        &pooled,
+        &expected,
+        "mean_pooled (embed_segments, one batch of 6)",
+    ));
     // The padded tensor path on every device: one batch padded to the longest, masked.
     let (ids, mask) = encoder.batch(&token_ids, device).expect("the batch pads");
     let padded = texcnn::encoder::mean_pool(encoder.forward(ids, mask.clone()), mask)
         .into_data()
         .try_into_vec::<f32>()
         .expect("f32 output");
-    let error = max_abs_diff(&padded, &expected);
-    println!("mean_pooled (padded tensor path, one batch of 6): max abs error {error:.3e}");
+    errors.push(within_tolerance(
+        &padded,
+        &expected,
+        "mean_pooled (padded tensor path, one batch of 6)",
+    ));
+    errors
+}
+
+/// The max abs error of `got` against `expected`, printed and checked against
+/// [`PARITY_TOLERANCE`].
+fn within_tolerance(got: &[f32], expected: &[f32], what: &str) -> f32 {
+    let error = max_abs_diff(got, expected);
+    println!("{what}: max abs error {error:.3e}");
     assert!(
         error <= PARITY_TOLERANCE,
-        "mean_pooled, padded: max abs error {error} > {PARITY_TOLERANCE}"
+        "{what}: max abs error {error} > {PARITY_TOLERANCE}"
     );
-    errors.push(error);
-    errors
+    error
 }
 
 /// A GPU test without a GPU: said on stderr and, when `TEXCNN_SKIPPED` names a file (as
