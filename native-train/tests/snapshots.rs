@@ -134,7 +134,7 @@ fn command_line_errors_say_what_and_where() {
     std::fs::write(&variants, "id\tposition\tref\talt\np\t1\tA\tC\n").unwrap();
     let (fa, out) = (fasta.to_str().unwrap(), dir.join("out.tsv"));
     let out = out.to_str().unwrap();
-    let cases: [(&str, Vec<&str>); 5] = [
+    let cases: [(&str, Vec<&str>); 6] = [
         (
             "error_missing_bundle",
             vec![
@@ -199,6 +199,19 @@ fn command_line_errors_say_what_and_where() {
                 out,
                 "--features",
                 "README.md",
+            ],
+        ),
+        (
+            // Two predictors on different encoders cannot share one head.
+            "error_add_output_other_encoder",
+            vec![
+                "add-output",
+                "--bundle",
+                "www/models/default.texcnn",
+                "--from",
+                "tests/fixtures/bundles/tiny_predictor.texcnn",
+                "--out",
+                out,
             ],
         ),
     ];
