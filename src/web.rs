@@ -508,24 +508,114 @@ impl WebPredictor {
         notes: JsValue,
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
+        let started = now_ms();
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let prepared = self
+            .predictor
+            .prepare(&residues, tss.map(|t| t as usize))
+            .map_err(err)?;
+        let ids = prepared.token_ids();
+        let Some(rows) = self.embed(&id, &ids, 0, ids.len(), &on_progress).await? else {
+            return cancelled_result();
+        };
+        let encoder_ms = now_ms() - started;
+        self.finish(&id, &residues, &prepared, &rows, explain, notes, encoder_ms)
+    }
+
+    /// Embeds part `part` of `parts` of a record's segments (segments `⌊part·n / parts⌋ ..
+    /// ⌊(part + 1)·n / parts⌋` of its `n`; the same record and TSS as `predict` takes), so that
+    /// a page can spread one prediction over several workers: the rows one after another as a
+    /// `Float32Array` (empty for an empty part), or `null` after `cancel()`. `on_progress(done,
+    /// total)` counts this part's segments.
+    pub async fn embed_part(
+        &self,
+        id: String,
+        residues: String,
+        tss: Option<u32>,
+        part: u32,
+        parts: u32,
+        on_progress: js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let prepared = self
+            .predictor
+            .prepare(&residues, tss.map(|t| t as usize))
+            .map_err(err)?;
+        let ids = prepared.token_ids();
+        let (start, end) = part_range(ids.len(), part as usize, parts as usize);
+        let Some(rows) = self
+            .embed(&id, &ids[start..end], 0, end - start, &on_progress)
+            .await?
+        else {
+            return Ok(JsValue::NULL);
+        };
+        Ok(js_sys::Float32Array::from(rows.concat().as_slice()).into())
+    }
+
+    /// `predict` from segment embeddings computed elsewhere (`embed_part` of every part, in
+    /// order, concatenated): the same result, its `timings.encoder_ms` the given one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn predict_rows(
+        &self,
+        id: String,
+        residues: String,
+        tss: Option<u32>,
+        explain: bool,
+        notes: JsValue,
+        rows: Vec<f32>,
+        encoder_ms: f64,
+    ) -> Result<JsValue, JsError> {
+        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
+        let prepared = self
+            .predictor
+            .prepare(&residues, tss.map(|t| t as usize))
+            .map_err(err)?;
+        let width = self.predictor.embedder.hidden_size();
+        let segments = prepared.segments.len();
+        if rows.len() != segments * width {
+            return Err(JsError::new(&format!(
+                "{id}: {} embedding values for {segments} segments of width {width}",
+                rows.len()
+            )));
+        }
+        let rows: Vec<Vec<f32>> = rows.chunks(width.max(1)).map(<[f32]>::to_vec).collect();
+        self.finish(&id, &residues, &prepared, &rows, explain, notes, encoder_ms)
+    }
+}
+
+/// Segments `⌊part·n / parts⌋ .. ⌊(part + 1)·n / parts⌋` of `n` (a part past the last is empty).
+fn part_range(n: usize, part: usize, parts: usize) -> (usize, usize) {
+    let parts = parts.max(1);
+    let part = part.min(parts);
+    (n * part / parts, n * (part + 1).min(parts) / parts)
+}
+
+impl WebPredictor {
+    /// The head on a record's segment embeddings, as `predict` returns it.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        id: &str,
+        residues: &str,
+        prepared: &crate::pipeline::Prepared,
+        rows: &[Vec<f32>],
+        explain: bool,
+        notes: JsValue,
+        encoder_ms: f64,
+    ) -> Result<JsValue, JsError> {
         let notes: Vec<String> = if notes.is_undefined() || notes.is_null() {
             Vec::new()
         } else {
             serde_wasm_bindgen::from_value(notes)
                 .map_err(|e| JsError::new(&format!("notes: {e}")))?
         };
-        let started = now_ms();
+        let started = now_ms() - encoder_ms;
+        let encoded = now_ms();
         let p = &self.predictor;
         let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
-        let prepared = p.prepare(&residues, tss.map(|t| t as usize)).map_err(err)?;
-        let ids = prepared.token_ids();
-        let Some(rows) = self.embed(&id, &ids, 0, ids.len(), &on_progress).await? else {
-            return cancelled_result();
-        };
-        let encoded = now_ms();
-        let features = p.feature_inputs(&id, None).map_err(err)?;
+        let features = p.feature_inputs(id, None).map_err(err)?;
         let mut prediction = p
-            .finish(&rows, &prepared, explain, features.as_deref())
+            .finish(rows, prepared, explain, features.as_deref())
             .map_err(err)?;
         prediction.notes.extend(notes);
         let tokenizer = &p.embedder.tokenizer;
@@ -549,10 +639,10 @@ impl WebPredictor {
             Vec::new()
         };
         let length = residues.len();
-        let fields = prediction_fields(&id, length, &prediction, &[], PredictionColumns::PAGE);
+        let fields = prediction_fields(id, length, &prediction, &[], PredictionColumns::PAGE);
         let finished = now_ms();
         to_js(&JsPrediction {
-            id: &id,
+            id,
             length,
             read_text: prediction.read.describe(),
             prediction: &prediction,
@@ -565,7 +655,10 @@ impl WebPredictor {
             },
         })
     }
+}
 
+#[wasm_bindgen]
+impl WebPredictor {
     /// Scores edits of one record (`edits`: `[{pos, ref, alt}]`, VCF-like, 1-based), as
     /// `texcnn variants` does, re-embedding only the segments an edit changes:
     /// `{reference: [per output], read_text, inputs, effects: [{pos, ref, alt, alt_values,

@@ -164,7 +164,7 @@ $('example').addEventListener('click', async () => {
 
 // ---- running --------------------------------------------------------------------------------
 
-$('predict').addEventListener('click', () => {
+$('predict').addEventListener('click', async () => {
   state.seq += 1;
   state.results = [];
   state.errors = [];
@@ -177,8 +177,48 @@ $('predict').addEventListener('click', () => {
   $('run-progress').value = 0;
   setStatus($('run-status'), 'Reading the input…');
   renderResults();
-  worker.postMessage({ type: 'predict', text: $('dna').value, tss: tssField(), seq: state.seq });
+  const seq = state.seq;
+  const parts = await predictParts();
+  if (seq !== state.seq) return;
+  document.body.dataset.parts = String(parts);
+  worker.postMessage({ type: 'predict', text: $('dna').value, tss: tssField(), seq, parts });
 });
+
+// Workers one prediction is spread over on the CPU path: the page's own and those of the
+// mutagenesis pool that are loaded (each embeds a share of every record's segments; the head
+// runs on the page's own). With ?workers=N (N > 1) the pool is loaded first; otherwise it is
+// used once mutagenesis has loaded it. WebGPU has one device: one worker.
+async function predictParts() {
+  if ($('backend').dataset.backend === 'webgpu') return 1;
+  const n = poolSize();
+  if (n > 1 && Number(params.get('workers')) > 1) {
+    try {
+      await ensurePool(n);
+    } catch (_) {
+      dropPool();
+      return 1;
+    }
+  }
+  let loaded = 0;
+  while (loaded < Math.min(n - 1, ism.pool.length) && ism.pool[loaded].loaded) loaded += 1;
+  return 1 + loaded;
+}
+
+// The page's worker asks for parts 1..parts-1 of a record's segments: each from pool worker
+// `part`, forwarded to it as they come (null: it embeds that part itself).
+function spreadParts(msg) {
+  for (let part = 1; part < msg.parts; part++) {
+    const forward = (rows) =>
+      worker.postMessage({ type: 'part-rows', seq: msg.seq, index: msg.index, part, rows }, rows ? [rows.buffer] : []);
+    if (msg.stale || part > ism.pool.length) {
+      forward(null);
+      continue;
+    }
+    call(part, { type: 'embed-part', record: msg.record, part, parts: msg.parts }, 'part-rows')
+      .then((reply) => forward(reply.rows || null))
+      .catch(() => forward(null));
+  }
+}
 
 // The page's TSS field: the TSS (1-based) of records without tss= in their header.
 function tssField() {
@@ -188,6 +228,7 @@ function tssField() {
 
 $('cancel').addEventListener('click', () => {
   worker.postMessage({ type: 'cancel' });
+  for (const e of ism.pool) e.worker.postMessage({ type: 'cancel' });
   setStatus($('run-status'), 'Cancelling…');
 });
 
@@ -449,12 +490,14 @@ async function ensurePool(n) {
   while (ism.pool.length < n - 1) {
     const k = ism.pool.length + 1;
     const w = new Worker('worker.js', { type: 'module' });
-    const entry = { worker: w, ready: null };
+    const entry = { worker: w, ready: null, loaded: false };
     entry.ready = new Promise((resolve, reject) => {
       w.onmessage = (event) => {
         const msg = event.data;
-        if (msg.type === 'ready') resolve();
-        else if (msg.type === 'error' && msg.seq === undefined) reject(new Error(msg.message));
+        if (msg.type === 'ready') {
+          entry.loaded = true;
+          resolve();
+        } else if (msg.type === 'error' && msg.seq === undefined) reject(new Error(msg.message));
         else ismReply(k, msg);
       };
     });
@@ -775,6 +818,10 @@ worker.onmessage = (event) => {
       if (msg.seq !== state.seq) break;
       state.results.push(msg.result);
       renderResults();
+      break;
+    case 'embed-help':
+      // A run the page has left: the worker embeds every part itself.
+      spreadParts(msg.seq === state.seq ? msg : { ...msg, stale: true });
       break;
     case 'record-error':
       if (msg.seq !== state.seq) break;

@@ -5,6 +5,12 @@
 //               (sha256: the bundle's digest from bundles.json, which the page reads once)
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
+//               {type: 'predict', ..., parts: n}  (n > 1: this worker embeds part 0 of each
+//                record's segments and asks the page, with 'embed-help', for parts 1..n-1)
+//               {type: 'part-rows', seq, index, part, rows: Float32Array | null}  (a part the
+//                page had another worker embed; null: embed it here)
+//               {type: 'embed-part', seq, record: {id, residues, tss}, part, parts}  (another
+//                worker's prediction: embed that part of the record's segments)
 //               {type: 'cancel'}
 //               {type: 'ism-edits', seq, index, start, end}  (saturation edits of bases start..end
 //                of the last prediction run's record `index`)
@@ -27,6 +33,8 @@
 //               {type: 'bases', seq, bases}
 //               {type: 'score-progress', seq, done, total}
 //               {type: 'scores', seq, result: {reference, read_text, inputs, effects} | {cancelled}}
+//               {type: 'embed-help', seq, index, parts, record: {id, residues, tss}}
+//               {type: 'part-rows', seq, rows: Float32Array | null}  (the reply to 'embed-part')
 //               {type: 'error', message, seq?}
 
 import init, { parse_input, cancel, cancelled, clear_cancel, ism_edits, WebPredictor } from './pkg/texcnn.js';
@@ -45,8 +53,8 @@ function requestCancel() {
   ready.then(() => cancel()).catch(() => {});
 }
 
-function post(msg) {
-  self.postMessage(msg);
+function post(msg, transfer = []) {
+  self.postMessage(msg, transfer);
 }
 
 async function readWithProgress(response) {
@@ -163,9 +171,57 @@ async function load(msg) {
   });
 }
 
+// Parts of a record's segments that other workers embed for this one's prediction:
+// `${seq}:${index}:${part}` → resolve(rows | null).
+const helpers = new Map();
+
+function helped(seq, index, part) {
+  return new Promise((resolve) => helpers.set(`${seq}:${index}:${part}`, resolve));
+}
+
+// Stops waiting for other workers (a cancel, or a new run): the parts are embedded here.
+function releaseHelpers() {
+  for (const resolve of helpers.values()) resolve(null);
+  helpers.clear();
+}
+
+// One record's prediction over `parts` workers: this one embeds part 0 while the page has the
+// others embed theirs; a part that does not come back is embedded here. The same result as
+// predictor.predict (the head runs here, on all the rows in order).
+async function predictSpread(seq, record, parts, notes, progress) {
+  const started = performance.now();
+  const { id, residues, tss } = record;
+  const waits = [];
+  for (let part = 1; part < parts; part++) waits.push(helped(seq, record.index, part));
+  post({ type: 'embed-help', seq, index: record.index, parts, record: { id, residues, tss } });
+  const own = await predictor.embed_part(id, residues, tss, 0, parts, progress);
+  if (own === null) {
+    releaseHelpers();
+    return { cancelled: true };
+  }
+  const pieces = [own];
+  for (let part = 1; part < parts; part++) {
+    let rows = await waits[part - 1];
+    if (rows === null) {
+      if (cancelled()) return { cancelled: true };
+      rows = await predictor.embed_part(id, residues, tss, part, parts, progress);
+      if (rows === null) return { cancelled: true };
+    }
+    pieces.push(rows);
+  }
+  const all = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return predictor.predict_rows(id, residues, tss, true, notes, all, performance.now() - started);
+}
+
 async function predict(msg) {
   if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
+  const parts = Math.max(1, Math.floor(Number(msg.parts) || 1));
   const parsed = parse_input(msg.text, msg.tss);
   records = new Map(parsed.records.map((r) => [r.index, r]));
   postParsed(msg.seq, parsed);
@@ -177,9 +233,11 @@ async function predict(msg) {
     }
     try {
       const notes = parsed.warnings.filter((w) => w.record_index === record.index).map((w) => w.note);
-      const result = await predictor.predict(record.id, record.residues, record.tss, true, notes, (done, total) =>
-        post({ type: 'progress', seq: msg.seq, record: record.id, done, total }),
-      );
+      const progress = (done, total) => post({ type: 'progress', seq: msg.seq, record: record.id, done, total });
+      const result =
+        parts > 1
+          ? await predictSpread(msg.seq, record, parts, notes, progress)
+          : await predictor.predict(record.id, record.residues, record.tss, true, notes, progress);
       if (result.cancelled) {
         wasCancelled = true;
         break;
@@ -191,6 +249,14 @@ async function predict(msg) {
     }
   }
   post({ type: 'done', seq: msg.seq, cancelled: wasCancelled, seconds: (performance.now() - started) / 1000 });
+}
+
+// Part of another worker's prediction: the rows of one part of a record's segments.
+async function embedPart(msg) {
+  if (!predictor) throw new Error('no model is loaded');
+  const { id, residues, tss } = msg.record;
+  const rows = await predictor.embed_part(id, residues, tss, msg.part, msg.parts, () => {});
+  post(rows === null ? { type: 'part-rows', seq: msg.seq, rows: null } : { type: 'part-rows', seq: msg.seq, rows }, rows ? [rows.buffer] : []);
 }
 
 // Edits of one record scored against it (texcnn variants / ism in the page); the page may
@@ -236,7 +302,16 @@ self.onmessage = async (event) => {
     } else if (msg.type === 'predict') {
       await ready;
       clear_cancel();
+      releaseHelpers();
       enqueue(() => predict(msg));
+    } else if (msg.type === 'part-rows') {
+      const resolve = helpers.get(`${msg.seq}:${msg.index}:${msg.part}`);
+      helpers.delete(`${msg.seq}:${msg.index}:${msg.part}`);
+      if (resolve) resolve(msg.rows || null);
+    } else if (msg.type === 'embed-part') {
+      await ready;
+      clear_cancel();
+      enqueue(() => embedPart(msg), msg.seq);
     } else if (msg.type === 'score') {
       await ready;
       clear_cancel();
@@ -250,6 +325,7 @@ self.onmessage = async (event) => {
       post({ type: 'bases', seq: msg.seq, bases: residues.slice(msg.pos - 1, msg.pos - 1 + (msg.length || 1)) });
     } else if (msg.type === 'cancel') {
       requestCancel();
+      releaseHelpers();
     } else if (msg.type === 'parse') {
       await ready;
       postParsed(msg.seq, parse_input(msg.text, msg.tss));

@@ -288,10 +288,15 @@ async function main() {
   await check('cpu_ism_pool_and_one_worker_match_texcnn_ism', async () => {
     const want = nativeIsm(bundleFile, P2048, 1016, 1035, 'int8');
     const pooled = {};
+    const predicted = {};
     for (const workers of [2, 1]) {
       await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu&workers=${workers}`);
       await waitReady(page);
-      await run(page, PASTE);
+      // With two workers each record's segments are embedded half by each, the head on the
+      // page's own: the same predictions as one worker's.
+      predicted[workers] = (await run(page, PASTE)).values;
+      const parts = await page.evaluate(() => document.body.dataset.parts);
+      assert(parts === String(workers), `prediction spread over ${parts} worker(s), asked ${workers}`);
       const { deltas, status } = await pageIsm(page, 1016, 1035);
       assert(status.includes(`on ${workers} worker(s)`), `status: ${status}`);
       timings.push(`cpu ism, 60 changes, ${workers} worker(s): ${await page.evaluate(() => document.body.dataset.ismSeconds)} s`);
@@ -303,6 +308,10 @@ async function main() {
     }
     for (const k of Object.keys(pooled[1])) {
       assert(Math.abs(pooled[1][k] - pooled[2][k]) <= 1e-6, `${k}: one worker ${pooled[1][k]}, two ${pooled[2][k]}`);
+    }
+    assert(Object.keys(predicted[1]).length === goodRecords.length, `predictions: ${JSON.stringify(predicted[1])}`);
+    for (const k of Object.keys(predicted[1])) {
+      assert(Math.abs(predicted[1][k] - predicted[2][k]) <= 1e-6, `${k}: predicted ${predicted[1][k]} by one worker, ${predicted[2][k]} by two`);
     }
     const [exported] = await Promise.all([page.waitForEvent('download'), page.click('#export-ism')]);
     const table = readTsv(readFileSync(await exported.path(), 'utf8'));

@@ -24,7 +24,8 @@
 //     --model full=/tmp/texcnn-bench/dnabert2-117m-random --python /work/bench-venv/bin/python
 // Options: --texcnn BIN (target/release/texcnn), --python PY (python3), --work DIR
 // (/tmp/texcnn-bench/browser), --inputs 2048,10500, --runs N (3), --runtimes LIST (default
-// ours-cpu,ours-webgpu,ort-wasm-fp32,ort-wasm-int8,ort-webgpu-fp32), --ort-threads N (1; more
+// ours-cpu,ours-webgpu,ort-wasm-fp32,ort-wasm-int8,ort-webgpu-fp32), --page-workers N (1: the
+// page's workers, each embedding a share of every record's segments), --ort-threads N (1; more
 // needs cross-origin isolation, which the server gives), --ort-batch N (1), --skip REGEX
 // (skips "MODEL/INPUT/RUNTIME" keys that match), --timeout-min N (60 per page),
 // --json FILE (results.json under --work); --from-json FILE (repeatable) only re-prints the
@@ -64,6 +65,7 @@ function parseArgs(argv) {
       runs: { type: 'string', default: '3' },
       runtimes: { type: 'string', default: Object.keys(RUNTIMES).join(',') },
       'ort-threads': { type: 'string', default: '1' },
+      'page-workers': { type: 'string', default: '1' },
       'ort-batch': { type: 'string', default: '1' },
       skip: { type: 'string' },
       'timeout-min': { type: 'string', default: '60' },
@@ -84,6 +86,7 @@ function parseArgs(argv) {
     runs: Number(v.runs),
     runtimes: v.runtimes.split(','),
     ortThreads: Number(v['ort-threads']),
+    pageWorkers: Number(v['page-workers']),
     ortBatch: Number(v['ort-batch']),
     skip: v.skip ? new RegExp(v.skip) : null,
     timeoutMin: Number(v['timeout-min']),
@@ -171,7 +174,8 @@ function parity(vectors, reference) {
 async function timeOurs(context, server, args, model, prepared, runtime) {
   const page = await context.newPage();
   const timeout = args.timeoutMin * 60_000;
-  const url = `${server.url}?backend=${RUNTIMES[runtime].backend}&bundle=${encodeURIComponent(`/work/${model.name}/page.texcnn`)}`;
+  // ?workers=N: the page spreads each prediction over N workers (its CPU path).
+  const url = `${server.url}?backend=${RUNTIMES[runtime].backend}&workers=${args.pageWorkers}&bundle=${encodeURIComponent(`/work/${model.name}/page.texcnn`)}`;
   const started = Date.now();
   await page.goto(url);
   await waitReady(page, timeout);
@@ -339,7 +343,7 @@ async function main() {
     await server.close();
   }
   notes.push(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join('/')}`);
-  notes.push(`ORT Web: ${args.ortThreads} thread(s), batch ${args.ortBatch}; the page: 1 thread, its own batches (CPU 2, WebGPU 4)`);
+  notes.push(`ORT Web: ${args.ortThreads} thread(s), batch ${args.ortBatch}; the page: ${args.pageWorkers} worker(s) on the CPU path, its own batches (CPU 2, WebGPU 4)`);
   const json = args.json || join(args.work, 'results.json');
   const info = Object.fromEntries(
     Object.entries(prepared).map(([m, p]) => [m, { inputs: Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, { ...v, fasta: undefined, reference: undefined }])) }]),
