@@ -367,14 +367,7 @@ pub fn stack(
             shape: vec![config.filters, channels, k],
             values,
         });
-        let name = format!("convs.{i}.bias");
-        let mut values = a_map[name.as_str()].values.clone();
-        values.extend_from_slice(&b_map[name.as_str()].values);
-        out.push(NamedTensor {
-            name,
-            shape: vec![config.filters],
-            values,
-        });
+        out.push(joined(&a_map, &b_map, format!("convs.{i}.bias")));
     }
     // Where each head's inputs of the first linear layer sit in the stacked pooled vector:
     // per kernel width `first`'s filters then `second`'s, then `first`'s per-gene features.
@@ -415,14 +408,7 @@ pub fn stack(
             shape: vec![rows, cols],
             values,
         });
-        let name = format!("{prefix}.bias");
-        let mut values = a_map[name.as_str()].values.clone();
-        values.extend_from_slice(&b_map[name.as_str()].values);
-        out.push(NamedTensor {
-            name,
-            shape: vec![cols],
-            values,
-        });
+        out.push(joined(&a_map, &b_map, format!("{prefix}.bias")));
         // The next layer reads this one's units: `first`'s, then `second`'s.
         a_rows = (0..a_cols).collect();
         b_rows = (a_cols..cols).collect();
@@ -433,4 +419,19 @@ pub fn stack(
 
 fn by_name(tensors: &[NamedTensor]) -> std::collections::HashMap<&str, &NamedTensor> {
     tensors.iter().map(|t| (t.name.as_str(), t)).collect()
+}
+
+/// The 1-D weight `name` of two heads, `a`'s values then `b`'s (a bias of stacked units).
+fn joined(
+    a: &std::collections::HashMap<&str, &NamedTensor>,
+    b: &std::collections::HashMap<&str, &NamedTensor>,
+    name: String,
+) -> NamedTensor {
+    let mut values = a[name.as_str()].values.clone();
+    values.extend_from_slice(&b[name.as_str()].values);
+    NamedTensor {
+        shape: vec![values.len()],
+        name,
+        values,
+    }
 }

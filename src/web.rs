@@ -509,11 +509,7 @@ impl WebPredictor {
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let started = now_ms();
-        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
-        let prepared = self
-            .predictor
-            .prepare(&residues, tss.map(|t| t as usize))
-            .map_err(err)?;
+        let prepared = self.prepare(&id, &residues, tss)?;
         let ids = prepared.token_ids();
         let Some(rows) = self.embed(&id, &ids, 0, ids.len(), &on_progress).await? else {
             return cancelled_result();
@@ -536,11 +532,7 @@ impl WebPredictor {
         parts: u32,
         on_progress: js_sys::Function,
     ) -> Result<JsValue, JsError> {
-        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
-        let prepared = self
-            .predictor
-            .prepare(&residues, tss.map(|t| t as usize))
-            .map_err(err)?;
+        let prepared = self.prepare(&id, &residues, tss)?;
         let ids = prepared.token_ids();
         let (start, end) = part_range(ids.len(), part as usize, parts as usize);
         let Some(rows) = self
@@ -565,11 +557,7 @@ impl WebPredictor {
         rows: Vec<f32>,
         encoder_ms: f64,
     ) -> Result<JsValue, JsError> {
-        let err = |e: PredictError| JsError::new(&format!("{id}: {e}"));
-        let prepared = self
-            .predictor
-            .prepare(&residues, tss.map(|t| t as usize))
-            .map_err(err)?;
+        let prepared = self.prepare(&id, &residues, tss)?;
         let width = self.predictor.embedder.hidden_size();
         let segments = prepared.segments.len();
         if rows.len() != segments * width {
@@ -591,6 +579,19 @@ fn part_range(n: usize, part: usize, parts: usize) -> (usize, usize) {
 }
 
 impl WebPredictor {
+    /// A record's window, segments and tokens (`predict`, `embed_part` and `predict_rows` all
+    /// start here, so that their parts agree).
+    fn prepare(
+        &self,
+        id: &str,
+        residues: &str,
+        tss: Option<u32>,
+    ) -> Result<crate::pipeline::Prepared, JsError> {
+        self.predictor
+            .prepare(residues, tss.map(|t| t as usize))
+            .map_err(|e| JsError::new(&format!("{id}: {e}")))
+    }
+
     /// The head on a record's segment embeddings, as `predict` returns it.
     #[allow(clippy::too_many_arguments)]
     fn finish(
