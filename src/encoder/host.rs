@@ -219,9 +219,8 @@ wide_simd! {
 }
 
 wide_simd! {
-    /// One row of DNABERT-2's gated GELU: `mixed ← gelu(gate) · up` (the tensor path and the
-    /// packed path both run it).
-    pub(super) fn gelu_mul(mixed: &mut [f32], gate: &[f32], up: &[f32]) {
+    /// One row of DNABERT-2's gated GELU: `mixed ← gelu(gate) · up`.
+    fn gelu_mul(mixed: &mut [f32], gate: &[f32], up: &[f32]) {
         for ((m, &g), &u) in mixed.iter_mut().zip(gate).zip(up) {
             *m = gelu(g) * u;
         }
@@ -293,8 +292,15 @@ pub fn gated_gelu(both: Tensor<3>, n: usize) -> Tensor<3> {
     let [batch, tokens, width] = both.dims();
     debug_assert_eq!(width, 2 * n);
     let device = both.device();
-    let values = into_vec(both);
-    let mut out = vec![0.0f32; batch * tokens * n];
+    let out = gated_gelu_rows(&into_vec(both), n);
+    Tensor::from_data(TensorData::new(out, [batch, tokens, n]), &device)
+}
+
+/// The gated GELU on rows of `2·n` values: `[rows, 2n]` → `gelu(x[.., :n]) · x[.., n:]`
+/// (rows in parallel natively); the tensor path and the packed path both run it.
+pub(super) fn gated_gelu_rows(both: &[f32], n: usize) -> Vec<f32> {
+    let rows = both.len() / (2 * n).max(1);
+    let mut out = vec![0f32; rows * n];
     let row = |(mixed, row): (&mut [f32], &[f32])| {
         let (gate, up) = row.split_at(n);
         gelu_mul(mixed, gate, up);
@@ -303,14 +309,14 @@ pub fn gated_gelu(both: Tensor<3>, n: usize) -> Tensor<3> {
     {
         use rayon::prelude::*;
         out.par_chunks_exact_mut(n)
-            .zip(values.par_chunks_exact(width))
+            .zip(both.par_chunks_exact(2 * n))
             .for_each(row);
     }
     #[cfg(target_arch = "wasm32")]
     out.chunks_exact_mut(n)
-        .zip(values.chunks_exact(width))
+        .zip(both.chunks_exact(2 * n))
         .for_each(row);
-    Tensor::from_data(TensorData::new(out, [batch, tokens, n]), &device)
+    out
 }
 
 /// The values of a CPU tensor. Flex tensors are host memory, so reading them back cannot

@@ -89,7 +89,7 @@ fn layer_forward(
         &hidden,
         rows,
     )?;
-    let mixed = gated_gelu(&both, m.intermediate_size);
+    let mixed = host::gated_gelu_rows(&both, m.intermediate_size);
     drop(both);
     hidden = add_norm(
         linear(&m.wo, m.wo_int8.as_deref(), &mixed, rows)?,
@@ -283,28 +283,6 @@ fn add_norm(
         .zip(residual.chunks_exact(width))
         .for_each(row);
     Ok(x)
-}
-
-/// DNABERT-2's gated GELU on packed rows: `[rows, 2n]` → `gelu(x[.., :n]) · x[.., n:]`.
-fn gated_gelu(both: &[f32], n: usize) -> Vec<f32> {
-    let rows = both.len() / (2 * n).max(1);
-    let mut out = vec![0f32; rows * n];
-    let row = |(mixed, row): (&mut [f32], &[f32])| {
-        let (gate, up) = row.split_at(n);
-        host::gelu_mul(mixed, gate, up);
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_exact_mut(n)
-            .zip(both.par_chunks_exact(2 * n))
-            .for_each(row);
-    }
-    #[cfg(target_arch = "wasm32")]
-    out.chunks_exact_mut(n)
-        .zip(both.chunks_exact(2 * n))
-        .for_each(row);
-    out
 }
 
 /// The mean of each segment's rows → `[segments × width]`.
