@@ -165,6 +165,44 @@ pub fn clear_cancel() {
     CANCEL.store(false, Ordering::SeqCst);
 }
 
+/// One pass of an encoder-shaped `Linear` layer (768 → 768, 128 rows, fixed pseudo-random
+/// weights and inputs) computed in int8 as `compute` names it (`"int8"`, `"int8-a8"`,
+/// `"int8-a7"`), for the worker to time the kernels this module has before it chooses one
+/// (worker.js: the relaxed-SIMD module's 7-bit kernel is not faster on every CPU). Returns the
+/// sum of the outputs (finite; different per compute).
+#[wasm_bindgen]
+pub fn int8_probe(compute: &str) -> Result<f32, JsError> {
+    use crate::encoder::int8::Int8Linear;
+    use std::cell::OnceCell;
+    const ROWS: usize = 128;
+    const WIDTH: usize = 768;
+    /// Values in [-1, 1) from `seed`.
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = crate::rng::SplitMix64::new(seed);
+        (0..n).map(|_| rng.next_f64() as f32 * 2.0 - 1.0).collect()
+    }
+    thread_local! {
+        /// The inputs, and the layer packed for each activation width (built on first use,
+        /// outside the timed calls that follow).
+        static INPUTS: Vec<f32> = values(ROWS * WIDTH, 1);
+        static LAYERS: [OnceCell<Int8Linear>; Activations::ALL.len()] = Default::default();
+    }
+    let activations = Compute::from_name(compute)
+        .and_then(Compute::activations)
+        .ok_or_else(|| JsError::new(&format!("int8_probe: {compute:?} is not an int8 compute")))?;
+    let index = Activations::ALL
+        .iter()
+        .position(|&a| a == activations)
+        .unwrap_or_default();
+    Ok(LAYERS.with(|layers| {
+        let layer = layers[index].get_or_init(|| {
+            Int8Linear::quantize(WIDTH, WIDTH, &values(WIDTH * WIDTH, 2), None)
+                .with_activations(activations)
+        });
+        INPUTS.with(|x| layer.forward(x, ROWS).iter().sum())
+    }))
+}
+
 /// What `predict` resolves to when it was cancelled: `{cancelled: true, message}`.
 #[derive(Serialize)]
 struct JsCancelled {
@@ -382,7 +420,7 @@ impl WebPredictor {
     /// Loads a bundle. `backend`: `"webgpu"`, `"cpu"` or `"auto"` (WebGPU when the browser
     /// gives a hardware adapter; the CPU when it gives none, or only a software one).
     /// `compute` (the CPU path's `Linear` layers): `"int8"`, `"int8-a8"` (8-bit activations
-    /// too) or `"f32"`; anything else is `f32`.
+    /// too), `"int8-a7"` (7-bit) or `"f32"`; anything else is `f32`.
     pub async fn load(
         bytes: Vec<u8>,
         backend: String,
@@ -436,15 +474,24 @@ impl WebPredictor {
     }
 
     /// How the encoder computes: `"int8 (simd128)"` (or `"int8-a8 (simd128)"`, 8-bit
-    /// activations) where the CPU path computes in int8, else `"f32"`.
+    /// activations, or `"int8-a7 (relaxed-simd)"`, 7-bit ones on relaxed SIMD's kernel) where
+    /// the CPU path computes in int8, else `"f32"`.
     pub fn compute(&self) -> String {
         match self.predictor.embedder.encoder.int8_activations() {
             Some(activations) if self.backend == "cpu" => {
                 let name = match activations {
                     Activations::Wide => Compute::Int8.as_str(),
                     Activations::Int8 => Compute::Int8Act8.as_str(),
+                    Activations::Int7 => Compute::Int8Act7.as_str(),
                 };
-                format!("{name} ({})", Kernel::best().name())
+                // The module's pair kernel is SIMD128's (relaxed SIMD only adds the 7-bit quads).
+                let kernel = Kernel::best();
+                let kernel = if kernel.has_quads(activations) {
+                    kernel.name()
+                } else {
+                    "simd128"
+                };
+                format!("{name} ({kernel})")
             }
             _ => "f32".into(),
         }

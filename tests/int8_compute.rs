@@ -69,7 +69,7 @@ fn every_kernel_gives_the_portable_kernels_numbers_exactly() {
         let x: Vec<f32> = values(rows * d_in, 3).iter().map(|v| v * 3.0).collect();
         // Both activation widths; with 8-bit ones the AVX-512 VNNI kernel reads u8 quads, a
         // layout of its own, and must still give the portable kernel's bits.
-        for activations in [Activations::Wide, Activations::Int8] {
+        for activations in Activations::ALL {
             let q = q.clone().with_activations(activations);
             let want = q.forward_with(&x, rows, Kernel::Portable);
             for kernel in Kernel::available() {
@@ -100,8 +100,11 @@ fn every_kernel_gives_the_portable_kernels_numbers_exactly() {
             widest.name()
         );
     }
-    #[cfg(target_arch = "wasm32")]
+    // A build with relaxed SIMD (the page's second module) takes its kernel.
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "relaxed-simd")))]
     assert_eq!(Kernel::best().name(), "simd128");
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    assert_eq!(Kernel::best().name(), "relaxed-simd");
 }
 
 /// Embeds the test segments with `bundle`'s encoder in `f32` and in `compute` (an int8 one).
@@ -121,7 +124,7 @@ fn embed_both(bundle: &Bundle, compute: Compute) -> (Vec<Vec<f32>>, Vec<Vec<f32>
 /// `bundle` computed in int8 keeps the cosine bar against f32, and is not f32 under another
 /// name.
 fn check_cosine_bar(bundle: &[u8]) {
-    for compute in [Compute::Int8, Compute::Int8Act8] {
+    for compute in [Compute::Int8, Compute::Int8Act8, Compute::Int8Act7] {
         let (f32, int8) = embed_both(&Bundle::from_bytes(bundle).unwrap(), compute);
         let (worst, diff) = compare(&f32, &int8);
         assert!(
@@ -180,7 +183,7 @@ fn default_bundle_in_int8_keeps_the_cosine_bar_and_its_predictions() {
         (rows, prediction)
     };
     let (f32_rows, f32_prediction) = run(&predictor);
-    for compute in [Compute::Int8, Compute::Int8Act8] {
+    for compute in [Compute::Int8, Compute::Int8Act8, Compute::Int8Act7] {
         predictor.embedder.encoder = bundle.load_encoder_with(&device, compute).unwrap();
         let (int8_rows, int8_prediction) = run(&predictor);
         let (worst, diff) = compare(&f32_rows, &int8_rows);

@@ -1,13 +1,17 @@
 // The page: input, results, charts. All model work happens in worker.js.
 //
 // URL parameters: ?backend=cpu|webgpu|auto (default auto: WebGPU on a hardware adapter, else the
-// CPU), ?compute=int8|f32 (the CPU path's Linear layers, default int8), ?bundle=URL (default from
-// bundles.json), ?workers=N (the mutagenesis pool).
+// CPU), ?compute=auto|int8|int8-a8|int8-a7|f32 (the CPU path's Linear layers, default auto:
+// int8-a7 with WebAssembly relaxed SIMD, int8 else), ?simd=128 (the SIMD128 module even where
+// relaxed SIMD runs), ?bundle=URL (default from bundles.json), ?workers=N (the worker pool).
 // When a run finishes, document.body.dataset.state becomes 'done' (the end-to-end test waits on it).
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const worker = new Worker('worker.js', { type: 'module' });
+// The workers' script: ?simd=128 on the page takes the SIMD128 module even where the browser
+// has relaxed SIMD (worker.js).
+const WORKER_URL = params.get('simd') === '128' ? 'worker.js?simd=128' : 'worker.js';
+const worker = new Worker(WORKER_URL, { type: 'module' });
 
 // Offline after one visit: sw.js keeps the page's own files, versioned by the build (needs a
 // secure context: https or localhost). The page works the same without it.
@@ -74,11 +78,15 @@ function loadBundleUrl(url) {
   loadModel({ type: 'load', url, name: url, sha256: (entry && entry.sha256) || null });
 }
 
-// How the CPU path computes its Linear layers: int8 (the default; segment embeddings within
-// cosine 0.999 of f32, tested) or f32.
+// How the CPU path computes its Linear layers: ?compute=f32|int8|int8-a8|int8-a7, or 'auto'
+// (the default: int8 with 7-bit activations where the browser has WebAssembly relaxed SIMD,
+// int8 with wide activations else; segment embeddings within cosine 0.999 of f32, tested).
+const COMPUTES = ['f32', 'int8', 'int8-a8', 'int8-a7'];
 function computeParam() {
-  return params.get('compute') === 'f32' ? 'f32' : 'int8';
+  const asked = params.get('compute');
+  return COMPUTES.includes(asked) ? asked : 'auto';
 }
+
 
 function loadModel(msg) {
   state.loadMessage = msg;
@@ -489,7 +497,7 @@ function poolSize() {
 async function ensurePool(n) {
   while (ism.pool.length < n - 1) {
     const k = ism.pool.length + 1;
-    const w = new Worker('worker.js', { type: 'module' });
+    const w = new Worker(WORKER_URL, { type: 'module' });
     const entry = { worker: w, ready: null, loaded: false };
     entry.ready = new Promise((resolve, reject) => {
       w.onmessage = (event) => {
@@ -502,7 +510,7 @@ async function ensurePool(n) {
       };
     });
     ism.pool.push(entry);
-    w.postMessage({ ...state.loadMessage, backend: $('backend').dataset.backend, compute: computeParam() });
+    w.postMessage({ ...state.loadMessage, backend: $('backend').dataset.backend, compute: state.computeLoaded || computeParam() });
   }
   await Promise.all(ism.pool.slice(0, n - 1).map((e) => e.ready));
 }
@@ -797,7 +805,10 @@ worker.onmessage = (event) => {
       const backend = $('backend');
       backend.dataset.backend = msg.backend;
       backend.dataset.compute = msg.compute;
-      backend.textContent = `Backend: ${msg.backendNote}${msg.backend === 'cpu' ? ` Compute: ${msg.compute}.` : ''}`;
+      // The pool's workers load with the same compute (no probe of their own).
+      state.computeLoaded = msg.compute.split(' ')[0];
+      const why = msg.computeNote ? ` (${msg.computeNote})` : '';
+      backend.textContent = `Backend: ${msg.backendNote}${msg.backend === 'cpu' ? ` Compute: ${msg.compute}${why}.` : ''}`;
       $('model-card-text').textContent = JSON.stringify(msg.card, null, 2);
       break;
     }

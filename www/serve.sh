@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the web page (core crate to wasm32, wasm-bindgen at the crate's exact version, and in
-# release wasm-opt from npm's binaryen) into www/pkg, and serves www/ on
-# http://localhost:${PORT:-8080}.
+# release wasm-opt from npm's binaryen) into www/pkg, the core crate again with WebAssembly
+# relaxed SIMD into www/pkg/relaxed (the page's workers load it where the browser has relaxed
+# SIMD), and serves www/ on http://localhost:${PORT:-8080}.
 # Usage: bash www/serve.sh [--build-only] [--dev]
 #   --build-only  build, do not serve
 #   --dev         cargo's dev profile (dependencies at opt-level 1), no wasm-opt: a much
@@ -34,38 +35,50 @@ fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 if [ "$profile" = dev ]; then
-    phase "compiling the core crate to wasm32 (dev profile; cargo lists each crate)"
-    cargo build -p texcnn --lib --target wasm32-unknown-unknown
-    wasm="$target_dir/wasm32-unknown-unknown/debug/texcnn.wasm"
+    profile_flag=() profile_dir=debug
 else
-    phase "compiling the core crate to wasm32 (release; cargo lists each crate)"
-    cargo build -p texcnn --lib --release --target wasm32-unknown-unknown
-    wasm="$target_dir/wasm32-unknown-unknown/release/texcnn.wasm"
+    profile_flag=(--release) profile_dir=release
 fi
+wasm="$target_dir/wasm32-unknown-unknown/$profile_dir/texcnn.wasm"
 rm -rf www/pkg
+phase "compiling the core crate to wasm32 ($profile profile; cargo lists each crate)"
+cargo build -p texcnn --lib "${profile_flag[@]}" --target wasm32-unknown-unknown
 phase "wasm-bindgen: JS bindings into www/pkg"
 wasm-bindgen --target web --out-dir www/pkg --no-typescript "$wasm"
+# The same crate with relaxed SIMD on top of SIMD128 (the int8 kernel for 7-bit activations,
+# texcnn::encoder::int8): only the core crate is compiled again (`cargo rustc` passes the flag
+# to it alone; its dependencies are the ones just built). A module with relaxed-SIMD
+# instructions does not validate in a browser without them: worker.js probes first.
+phase "compiling the core crate again with relaxed SIMD (its dependencies as built above)"
+cargo rustc -p texcnn --lib "${profile_flag[@]}" --target wasm32-unknown-unknown \
+    -- -C target-feature=+relaxed-simd
+phase "wasm-bindgen: JS bindings into www/pkg/relaxed"
+wasm-bindgen --target web --out-dir www/pkg/relaxed --no-typescript "$wasm"
 if [ "$profile" != dev ]; then
     phase "npm packages of the page (binaryen for wasm-opt)"
     ensure_www_node_modules
-    phase "wasm-opt -O1 (binaryen; about 80 s on 2 cores)"
-    # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not. -O1, not
-    # -O2: 77 s instead of 199 s on 2 cores for the same speed in the page (docs/page-build.md).
-    node www/node_modules/binaryen/bin/wasm-opt -O1 --enable-bulk-memory \
-        --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-simd \
-        www/pkg/texcnn_bg.wasm -o www/pkg/texcnn_bg.opt.wasm
-    mv www/pkg/texcnn_bg.opt.wasm www/pkg/texcnn_bg.wasm
+    for dir in www/pkg www/pkg/relaxed; do
+        phase "wasm-opt -O1 $dir (binaryen; about 80 s on 2 cores)"
+        # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not. -O1,
+        # not -O2: 77 s instead of 199 s on 2 cores for the same speed in the page
+        # (docs/page-build.md).
+        node www/node_modules/binaryen/bin/wasm-opt -O1 --enable-bulk-memory \
+            --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+            --enable-simd --enable-relaxed-simd \
+            "$dir/texcnn_bg.wasm" -o "$dir/texcnn_bg.opt.wasm"
+        mv "$dir/texcnn_bg.opt.wasm" "$dir/texcnn_bg.wasm"
+    done
 fi
 # The build's version for the service worker (www/sw.js): a digest of the page's files, and the
 # package's files to keep for offline use.
 (
     cd www
-    version=$(cat pkg/*.js pkg/*.wasm index.html main.js worker.js style.css sw.js | sha256sum | cut -c1-16)
+    version=$(cat pkg/*.js pkg/*.wasm pkg/relaxed/*.js pkg/relaxed/*.wasm index.html main.js worker.js style.css sw.js | sha256sum | cut -c1-16)
     files=$(find pkg -type f ! -name build.js | sort | sed "s/.*/'&'/" | paste -sd, -)
     printf "// Written by www/serve.sh: the build that www/sw.js keeps for offline use.\nself.TEXCNN_BUILD = { version: '%s', files: [%s] };\n" \
         "$version" "$files" >pkg/build.js
 )
-ls -l www/pkg/texcnn_bg.wasm >&2
+ls -l www/pkg/texcnn_bg.wasm www/pkg/relaxed/texcnn_bg.wasm >&2
 phase "built"
 
 $build_only && exit 0

@@ -1,7 +1,12 @@
 // The web worker: owns the wasm module and the model, so the page never freezes.
 //
+// The wasm module: pkg/relaxed/ (built with WebAssembly relaxed SIMD: int8 products with 7-bit
+// activations, twice as many per instruction) where this browser validates relaxed SIMD, else
+// pkg/ (SIMD128). worker.js?simd=128 takes pkg/ anyway (the page passes its ?simd=128 on).
+//
 // Messages in:  {type: 'load', url?, sha256?, bytes?, name, backend: 'auto'|'webgpu'|'cpu',
-//                compute: 'int8'|'f32' (the CPU path's Linear layers)}
+//                compute: 'auto'|'int8'|'int8-a8'|'int8-a7'|'f32' (the CPU path's Linear layers;
+//                'auto': int8-a7 with the relaxed-SIMD module, int8 else)}
 //               (sha256: the bundle's digest from bundles.json, which the page reads once)
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
@@ -20,7 +25,8 @@
 // (a result carries its segments' tokens, and its rows of the exported tables).
 // Messages out: {type: 'load-progress', loaded, total}
 //               {type: 'ready', backend, backendNote, compute, card, outputs, tables, fromCache, source: 'network'|'cache'|'file', name, seconds}
-//               (backendNote: which backend and why; compute: 'int8 (simd128)' or 'f32')
+//               (backendNote: which backend and why; compute: e.g. 'int8-a7 (relaxed-simd)',
+//                'int8 (simd128)' or 'f32'; computeNote: why, where the page chose it)
 //               (tables: the header lines of the exported tables, {predictions, ism, variants})
 //               {type: 'parsed', seq, records (without their bases), errors, warnings}
 //               {type: 'progress', seq, done, total, record}
@@ -37,20 +43,72 @@
 //               {type: 'part-rows', seq, rows: Float32Array | null}  (the reply to 'embed-part')
 //               {type: 'error', message, seq?}
 
-import init, { parse_input, cancel, cancelled, clear_cancel, ism_edits, WebPredictor } from './pkg/texcnn.js';
+// A module of one function, `v128.const 0` three times and
+// `i32x4.relaxed_dot_i8x16_i7x16_add_s` (0xfd 0x113): valid where the browser has relaxed SIMD.
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]),
+  0xfd, 0x93, 0x02, 0x0b,
+]);
+const RELAXED_SIMD =
+  new URL(self.location.href).searchParams.get('simd') !== '128' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+
+// The chosen module's exports (parse_input, cancel, cancelled, clear_cancel, ism_edits,
+// WebPredictor), once `ready` has resolved.
+let wasm = null;
+const ready = import(RELAXED_SIMD ? './pkg/relaxed/texcnn.js' : './pkg/texcnn.js').then(async (module) => {
+  await module.default();
+  wasm = module;
+});
+
+// 'auto' on the relaxed-SIMD module: one encoder-shaped Linear layer timed with wide
+// activations (SIMD128's pair kernel) and with 7-bit ones (relaxed SIMD's quad kernel),
+// alternately, the fastest of 8 passes each (the first passes also let the engine compile both
+// kernels in its optimizing tier); 7-bit where that is at least 10% faster. How much faster
+// depends on how the engine lowers the instruction: one instruction where the CPU has a dot
+// product for bytes (Arm's sdot, x86's AVX-VNNI), several on other x86-64 CPUs, where it was
+// measured slower than SIMD128's (docs/performance.md). Both keep the accuracy bar.
+let probed = null;
+function probeRelaxedSimd() {
+  if (!probed) {
+    const best = { int8: Infinity, 'int8-a7': Infinity };
+    for (let round = 0; round < 8; round += 1) {
+      for (const compute of Object.keys(best)) {
+        const started = performance.now();
+        wasm.int8_probe(compute);
+        best[compute] = Math.min(best[compute], performance.now() - started);
+      }
+    }
+    const speedup = best.int8 / best['int8-a7'];
+    probed = {
+      compute: speedup >= 1.1 ? 'int8-a7' : 'int8',
+      note: `relaxed SIMD's 7-bit kernel timed ${speedup.toFixed(2)}× SIMD128's on this CPU`,
+    };
+  }
+  return probed;
+}
+
+// The compute to load with, and a note on why ('' where it was asked for).
+function computeChoice(asked) {
+  if (asked && asked !== 'auto') return { compute: asked, note: '' };
+  if (!RELAXED_SIMD) return { compute: 'int8', note: 'this browser has no relaxed SIMD' };
+  return probeRelaxedSimd();
+}
 
 // Bump when the cache layout changes; bundle entries are also keyed by the bundle's digest.
 const CACHE_NAME = 'texcnn-bundles-v1';
 
 let predictor = null;
-const ready = init();
 // The records of the last prediction run, by index (what mutagenesis and the mutate box refer to).
 let records = new Map();
 
 // One cancellation flag, kept by the wasm module: set by a 'cancel' or 'load' message,
 // cleared by a 'predict' message, read between segment batches (in wasm) and between records.
 function requestCancel() {
-  ready.then(() => cancel()).catch(() => {});
+  ready.then(() => wasm.cancel()).catch(() => {});
 }
 
 function post(msg, transfer = []) {
@@ -139,21 +197,22 @@ async function loadBundleBytes(url, digest, { refresh = false } = {}) {
 async function load(msg) {
   await ready;
   const started = performance.now();
+  const { compute, note: computeNote } = computeChoice(msg.compute);
   if (predictor) predictor.free();
   predictor = null;
   let fromCache = false;
   if (msg.bytes) {
-    predictor = await WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto', msg.compute || 'int8');
+    predictor = await wasm.WebPredictor.load(new Uint8Array(msg.bytes), msg.backend || 'auto', compute);
   } else {
     let bytes;
     ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256));
     try {
-      predictor = await WebPredictor.load(bytes, msg.backend || 'auto', msg.compute || 'int8');
+      predictor = await wasm.WebPredictor.load(bytes, msg.backend || 'auto', compute);
     } catch (err) {
       if (!fromCache) throw err;
       // A damaged cache entry (the bundle's checksum catches it): download it again.
       ({ bytes, fromCache } = await loadBundleBytes(msg.url, msg.sha256, { refresh: true }));
-      predictor = await WebPredictor.load(bytes, msg.backend || 'auto', msg.compute || 'int8');
+      predictor = await wasm.WebPredictor.load(bytes, msg.backend || 'auto', compute);
     }
   }
   post({
@@ -162,6 +221,7 @@ async function load(msg) {
     backend: predictor.backend(),
     backendNote: predictor.backend_note(),
     compute: predictor.compute(),
+    computeNote,
     card: predictor.card(),
     outputs: predictor.outputs(),
     tables: predictor.tables(),
@@ -203,7 +263,7 @@ async function predictSpread(seq, record, parts, notes, progress) {
   for (let part = 1; part < parts; part++) {
     let rows = await waits[part - 1];
     if (rows === null) {
-      if (cancelled()) return { cancelled: true };
+      if (wasm.cancelled()) return { cancelled: true };
       rows = await predictor.embed_part(id, residues, tss, part, parts, progress);
       if (rows === null) return { cancelled: true };
     }
@@ -222,12 +282,12 @@ async function predict(msg) {
   if (!predictor) throw new Error('no model is loaded');
   const started = performance.now();
   const parts = Math.max(1, Math.floor(Number(msg.parts) || 1));
-  const parsed = parse_input(msg.text, msg.tss);
+  const parsed = wasm.parse_input(msg.text, msg.tss);
   records = new Map(parsed.records.map((r) => [r.index, r]));
   postParsed(msg.seq, parsed);
   let wasCancelled = false;
   for (const record of parsed.records) {
-    if (cancelled()) {
+    if (wasm.cancelled()) {
       wasCancelled = true;
       break;
     }
@@ -301,7 +361,7 @@ self.onmessage = async (event) => {
       enqueue(() => load(msg));
     } else if (msg.type === 'predict') {
       await ready;
-      clear_cancel();
+      wasm.clear_cancel();
       releaseHelpers();
       enqueue(() => predict(msg));
     } else if (msg.type === 'part-rows') {
@@ -310,16 +370,16 @@ self.onmessage = async (event) => {
       if (resolve) resolve(msg.rows || null);
     } else if (msg.type === 'embed-part') {
       await ready;
-      clear_cancel();
+      wasm.clear_cancel();
       enqueue(() => embedPart(msg), msg.seq);
     } else if (msg.type === 'score') {
       await ready;
-      clear_cancel();
+      wasm.clear_cancel();
       enqueue(() => score(msg), msg.seq);
     } else if (msg.type === 'ism-edits') {
       await ready;
       const { id, residues, tss } = runRecord(msg.index);
-      post({ type: 'ism-edits', seq: msg.seq, edits: ism_edits(residues, msg.start, msg.end), record: { id, residues, tss } });
+      post({ type: 'ism-edits', seq: msg.seq, edits: wasm.ism_edits(residues, msg.start, msg.end), record: { id, residues, tss } });
     } else if (msg.type === 'bases') {
       const { residues } = runRecord(msg.index);
       post({ type: 'bases', seq: msg.seq, bases: residues.slice(msg.pos - 1, msg.pos - 1 + (msg.length || 1)) });
@@ -328,7 +388,7 @@ self.onmessage = async (event) => {
       releaseHelpers();
     } else if (msg.type === 'parse') {
       await ready;
-      postParsed(msg.seq, parse_input(msg.text, msg.tss));
+      postParsed(msg.seq, wasm.parse_input(msg.text, msg.tss));
     }
   } catch (err) {
     post({ type: 'error', message: errorText(err), seq: msg.seq });

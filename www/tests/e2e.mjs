@@ -28,6 +28,14 @@ const FIXTURES = join(REPO, 'tests', 'fixtures');
 const TINY = 'fixtures/bundles/tiny_predictor.texcnn';
 const DEFAULT = 'models/default.texcnn';
 const TOLERANCE = 1e-3;
+
+// The int8 compute the loaded page runs: by default (?compute=auto) in this Chromium, which has
+// WebAssembly relaxed SIMD, 'int8' or 'int8-a7' as the worker's probe finds faster on this
+// CPU; texcnn's --compute of the same name computes the same numbers.
+async function pageInt8(page) {
+  const shown = await page.getAttribute('#backend', 'data-compute');
+  return shown.split(' ')[0];
+}
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 300_000);
 const TEXCNN_BIN =
   process.env.TEXCNN_BIN || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'debug', 'texcnn');
@@ -195,8 +203,10 @@ async function main() {
 
   const goodRecords = [P2048, P1200];
   const native = nativePredict(bundleFile, goodRecords);
-  // The page's CPU path computes in int8 (?compute=int8, the default): texcnn's int8 compute.
-  const nativeCpu = nativePredict(bundleFile, goodRecords, 'int8');
+  // texcnn predict's values for each int8 compute the page runs (--compute of the same name).
+  const nativeInt8 = {};
+  const nativeCpu = (compute) =>
+    (nativeInt8[compute] ??= nativePredict(bundleFile, goodRecords, compute));
   console.log(`native ${bundleUrl}: ${JSON.stringify(native)}`);
   const timings = [];
 
@@ -250,14 +260,40 @@ async function main() {
     await waitReady(page);
     const backend = await page.getAttribute('#backend', 'data-backend');
     assert(backend === 'cpu', `backend shown: ${backend}`);
+    // Chromium has relaxed SIMD: the worker timed both int8 kernels and says which it took.
     const compute = await page.getAttribute('#backend', 'data-compute');
-    assert(compute === 'int8 (simd128)', `the CPU path computes in ${compute}, not int8 (simd128)`);
+    const note = await page.textContent('#backend');
+    assert(
+      ['int8 (simd128)', 'int8-a7 (relaxed-simd)'].includes(compute) && /relaxed SIMD's 7-bit kernel timed [0-9.]+× SIMD128's/.test(note),
+      `the CPU path computes in ${compute}: ${note}`,
+    );
+    console.log(`cpu: ${note}`);
     const { values, ms } = await run(page, PASTE);
     timings.push(`cpu, paste with ${goodRecords.length} good records: ${ms} ms`);
-    compare(values, nativeCpu, 'cpu');
+    compare(values, nativeCpu(compute.split(' ')[0]), 'cpu');
     const errors = await page.$$eval('#input-errors li', (li) => li.map((l) => l.textContent));
     assert(errors.length === 1 && errors[0].startsWith(EXPECTED_ERROR), `input errors: ${JSON.stringify(errors)}`);
   });
+
+  // Each int8 kernel the page has, asked for by name, gives texcnn's numbers for the same
+  // --compute: relaxed SIMD's 7-bit quads (?compute=int8-a7, the relaxed-SIMD module), and
+  // SIMD128's pairs in the SIMD128 module (?simd=128), predictions and mutagenesis.
+  for (const [query, shown, compute] of [
+    ['compute=int8-a7', 'int8-a7 (relaxed-simd)', 'int8-a7'],
+    ['simd=128', 'int8 (simd128)', 'int8'],
+  ]) {
+    await check(`cpu_${query.replace(/[=-]/g, '_')}_matches_texcnn_${compute.replace('-', '_')}`, async () => {
+      await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu&${query}&workers=1`);
+      await waitReady(page);
+      const got = await page.getAttribute('#backend', 'data-compute');
+      assert(got === shown, `?${query} computes in ${got}, not ${shown}`);
+      const { values } = await run(page, PASTE);
+      compare(values, nativeCpu(compute), `cpu, ${shown}`);
+      const want = nativeIsm(bundleFile, P2048, 1020, 1022, compute);
+      const { deltas } = await pageIsm(page, 1020, 1022);
+      compareDeltas(deltas, want.deltas, 2e-5, `cpu ism, ${shown}`);
+    });
+  }
 
   // On ?backend=auto the page never takes a software WebGPU adapter (headless Chromium's
   // SwiftShader here) over its own CPU path, and says why.
@@ -286,12 +322,13 @@ async function main() {
   // values computed in int8, and so does one worker; the export has texcnn ism's columns; one
   // change in the mutate box gives texcnn variants' row.
   await check('cpu_ism_pool_and_one_worker_match_texcnn_ism', async () => {
-    const want = nativeIsm(bundleFile, P2048, 1016, 1035, 'int8');
+    let want;
     const pooled = {};
     const predicted = {};
     for (const workers of [2, 1]) {
       await page.goto(`${server.url}?bundle=${encodeURIComponent(bundleUrl)}&backend=cpu&workers=${workers}`);
       await waitReady(page);
+      want = nativeIsm(bundleFile, P2048, 1016, 1035, await pageInt8(page));
       // With two workers each record's segments are embedded half by each, the head on the
       // page's own: the same predictions as one worker's.
       predicted[workers] = (await run(page, PASTE)).values;
@@ -343,7 +380,7 @@ async function main() {
     await page.fill('#mut-alt', alt);
     await page.click('#mut-run');
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.mutate), null, { timeout: TIMEOUT_MS });
-    const native = nativeVariant(bundleFile, P2048, { pos, ref, alt }, 'int8');
+    const native = nativeVariant(bundleFile, P2048, { pos, ref, alt }, await pageInt8(page));
     const [variants] = await Promise.all([page.waitForEvent('download'), page.click('#export-variants')]);
     const got = readTsv(readFileSync(await variants.path(), 'utf8'));
     assert(JSON.stringify(got.header) === JSON.stringify(native.header), `variants header ${got.header} vs ${native.header}`);
@@ -430,7 +467,7 @@ async function main() {
       await page.reload();
       await waitReady(page);
       const { values } = await run(page, PASTE);
-      compare(values, nativeCpu, 'offline (cpu)');
+      compare(values, nativeCpu(await pageInt8(page)), 'offline (cpu)');
       const updateCheck = new Set(['/sw.js', '/pkg/build.js']);
       const tried = server.requests.slice(before);
       const fromPage = tried.filter((r) => !updateCheck.has(r.path)).map((r) => `${r.method} ${r.path}`);
@@ -451,7 +488,7 @@ async function main() {
     assert(csvText.length === 1 + goodRecords.length, `CSV rows: ${csvText.length}`);
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
     const data = JSON.parse(readFileSync(await json.path(), 'utf8'));
-    compare(Object.fromEntries(data.results.map((r) => [r.id, r.outputs[0].value])), nativeCpu);
+    compare(Object.fromEntries(data.results.map((r) => [r.id, r.outputs[0].value])), nativeCpu(await pageInt8(page)));
   });
 
   await check('dropped_fasta_file_fills_the_input', async () => {
@@ -477,16 +514,16 @@ async function main() {
     const status = await page.textContent('#model-status');
     assert(status.includes(`loaded from the file ${basename(bundleFile)}`), `model status: ${status}`);
     const { values } = await run(page, PASTE);
-    compare(values, nativeCpu);
+    compare(values, nativeCpu(await pageInt8(page)));
   });
 
   await page.screenshot({ path: join(WWW, 'tests', 'screenshot.png'), fullPage: true });
 
   if (existsSync(join(WWW, DEFAULT)) && bundleUrl !== DEFAULT) {
     await check('default_bundle_cpu_matches_native', async () => {
-      const want = nativePredict(join(WWW, DEFAULT), [P2048], 'int8');
       await page.goto(`${server.url}?backend=cpu`);
       await waitReady(page);
+      const want = nativePredict(join(WWW, DEFAULT), [P2048], await pageInt8(page));
       const { values, ms } = await run(page, `>${P2048.id}\n${P2048.seq}\n`);
       timings.push(`cpu, default bundle, 2,048 bp: ${ms} ms`);
       compare(values, want, 'cpu, default bundle');
@@ -503,7 +540,7 @@ async function main() {
     // (the promoter, between other promoters' bases) predicts as the promoter alone, and the
     // table says which bases were read.
     await check('default_bundle_reads_a_long_record_around_its_tss', async () => {
-      const want = nativePredict(join(WWW, DEFAULT), [P2048], 'int8');
+      const want = nativePredict(join(WWW, DEFAULT), [P2048], await pageInt8(page));
       const flank = PROMOTERS.filter((r) => r !== P2048).map((r) => r.seq).join('').repeat(4);
       const long = flank.slice(0, 5976) + P2048.seq + flank.slice(5976, 5976 + 2476);
       assert(long.length === 10_500, `long record: ${long.length} bp`);
@@ -520,7 +557,7 @@ async function main() {
       const cells = first.split('\t');
       const gene = { id: cells[0], seq: cells[5] };
       const anonymous = { id: 'unnamed', seq: gene.seq };
-      const want = nativePredict(join(WWW, DEFAULT), [gene, anonymous], 'int8');
+      const want = nativePredict(join(WWW, DEFAULT), [gene, anonymous], await pageInt8(page));
       assert(Math.abs(want[gene.id] - want.unnamed) > 1e-3, `the features changed nothing: ${JSON.stringify(want)}`);
       const { values } = await run(page, `>${gene.id}\n${gene.seq}\n>unnamed\n${gene.seq}\n`);
       compare(values, want, 'cpu, default bundle, by Ensembl id');

@@ -24,7 +24,9 @@
 //     --model full=/tmp/texcnn-bench/dnabert2-117m-random --python /work/bench-venv/bin/python
 // Options: --texcnn BIN (target/release/texcnn), --python PY (python3), --work DIR
 // (/tmp/texcnn-bench/browser), --inputs 2048,10500, --runs N (3), --runtimes LIST (default
-// ours-cpu,ours-webgpu,ort-wasm-fp32,ort-wasm-int8,ort-webgpu-fp32), --page-workers N (1: the
+// ours-cpu,ours-webgpu,ort-wasm-fp32,ort-wasm-int8,ort-webgpu-fp32; ours-cpu-simd128 is the
+// page's SIMD128 module where the browser has relaxed SIMD, ours-cpu-a7 its relaxed-SIMD
+// kernel whether or not its probe takes it), --page-workers N (1: the
 // page's workers, each embedding a share of every record's segments), --ort-threads N (1; more
 // needs cross-origin isolation, which the server gives), --ort-batch N (1), --skip REGEX
 // (skips "MODEL/INPUT/RUNTIME" keys that match), --timeout-min N (60 per page),
@@ -47,6 +49,10 @@ const WWW = join(REPO, 'www');
 
 const RUNTIMES = {
   'ours-cpu': { label: 'texcnn page, CPU (wasm)', ours: true, backend: 'cpu' },
+  // The page's SIMD128 module even where the browser has relaxed SIMD (?simd=128).
+  'ours-cpu-simd128': { label: 'texcnn page, CPU (wasm, SIMD128 module)', ours: true, backend: 'cpu', query: '&simd=128' },
+  // Relaxed SIMD's 7-bit kernel, whether or not the page's probe would take it (?compute=int8-a7).
+  'ours-cpu-a7': { label: 'texcnn page, CPU (wasm, int8-a7 on relaxed SIMD)', ours: true, backend: 'cpu', query: '&compute=int8-a7' },
   'ours-webgpu': { label: 'texcnn page, WebGPU', ours: true, backend: 'webgpu' },
   'ort-wasm-fp32': { label: 'ORT Web WASM fp32', ep: 'wasm', onnx: 'encoder_fp32.onnx' },
   'ort-wasm-int8': { label: 'ORT Web WASM int8 (dynamic)', ep: 'wasm', onnx: 'encoder_int8.onnx' },
@@ -63,7 +69,7 @@ function parseArgs(argv) {
       model: { type: 'string', multiple: true, default: [] },
       inputs: { type: 'string', default: '2048,10500' },
       runs: { type: 'string', default: '3' },
-      runtimes: { type: 'string', default: Object.keys(RUNTIMES).join(',') },
+      runtimes: { type: 'string', default: 'ours-cpu,ours-webgpu,ort-wasm-fp32,ort-wasm-int8,ort-webgpu-fp32' },
       'ort-threads': { type: 'string', default: '1' },
       'page-workers': { type: 'string', default: '1' },
       'ort-batch': { type: 'string', default: '1' },
@@ -175,12 +181,14 @@ async function timeOurs(context, server, args, model, prepared, runtime) {
   const page = await context.newPage();
   const timeout = args.timeoutMin * 60_000;
   // ?workers=N: the page spreads each prediction over N workers (its CPU path).
-  const url = `${server.url}?backend=${RUNTIMES[runtime].backend}&workers=${args.pageWorkers}&bundle=${encodeURIComponent(`/work/${model.name}/page.texcnn`)}`;
+  const url = `${server.url}?backend=${RUNTIMES[runtime].backend}&workers=${args.pageWorkers}&bundle=${encodeURIComponent(`/work/${model.name}/page.texcnn`)}${RUNTIMES[runtime].query || ''}`;
   const started = Date.now();
   await page.goto(url);
   await waitReady(page, timeout);
   const loadMs = Date.now() - started;
   const backend = await page.$eval('#backend', (el) => el.dataset.backend);
+  // How the CPU path computes, e.g. 'int8-a7 (relaxed-simd)'.
+  const compute = await page.$eval('#backend', (el) => el.dataset.compute);
   const out = {};
   for (const input of args.inputs) {
     const key = `${model.name}/${input}/${runtime}`;
@@ -197,7 +205,7 @@ async function timeOurs(context, server, args, model, prepared, runtime) {
       if (encoder) encoderMs.push(Number(encoder[1]));
       console.error(`${key} run ${run + 1}: ${text}`);
     }
-    out[input] = { runMs, encoderMs, loadMs, backend };
+    out[input] = { runMs, encoderMs, loadMs, backend, compute };
   }
   await page.close();
   return out;
@@ -247,6 +255,7 @@ function table(args, results, prepared) {
         figure[`${model.name}/${input}/${runtime}`] = med;
         const notes = [];
         if (r.backend) notes.push(`backend ${r.backend}`);
+        if (r.compute && r.backend === 'cpu') notes.push(`compute ${r.compute}`);
         if (r.encoderMs && r.encoderMs.length) {
           encoder[`${model.name}/${input}/${runtime}`] = median(r.encoderMs.slice(r.encoderMs.length > 1 ? 1 : 0)) / 1000;
           notes.push(`encoder ${encoder[`${model.name}/${input}/${runtime}`].toFixed(2)} s`);
@@ -269,6 +278,10 @@ function table(args, results, prepared) {
   const pairs = [
     ['ours-cpu', 'ort-wasm-fp32'],
     ['ours-cpu', 'ort-wasm-int8'],
+    ['ours-cpu-simd128', 'ort-wasm-fp32'],
+    ['ours-cpu-simd128', 'ort-wasm-int8'],
+    ['ours-cpu-a7', 'ort-wasm-fp32'],
+    ['ours-cpu-a7', 'ort-wasm-int8'],
     ['ours-webgpu', 'ort-webgpu-fp32'],
   ];
   for (const model of args.models) {

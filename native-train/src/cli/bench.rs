@@ -41,6 +41,10 @@ pub enum BenchPrecision {
     /// dynamic quantization.
     #[value(name = "int8-a8")]
     Int8A8,
+    /// As `int8`, with 7-bit activations (`--compute int8-a7`), what the page computes
+    /// with WebAssembly relaxed SIMD.
+    #[value(name = "int8-a7")]
+    Int8A7,
     /// The same int8 bundle dequantized to f32 on load and computed in f32.
     Int8Dequantized,
 }
@@ -561,7 +565,10 @@ fn load_candidates(
                     load_seconds,
                 }
             }
-            BenchPrecision::Int8 | BenchPrecision::Int8A8 | BenchPrecision::Int8Dequantized => {
+            BenchPrecision::Int8
+            | BenchPrecision::Int8A8
+            | BenchPrecision::Int8A7
+            | BenchPrecision::Int8Dequantized => {
                 let bundle = import_hf_folder(
                     dir,
                     ModelCard::imported_encoder("bench", &dir.display().to_string()),
@@ -577,6 +584,7 @@ fn load_candidates(
                 let compute = match precision {
                     BenchPrecision::Int8 => Compute::Int8,
                     BenchPrecision::Int8A8 => Compute::Int8Act8,
+                    BenchPrecision::Int8A7 => Compute::Int8Act7,
                     _ => Compute::F32,
                 };
                 let encoder = bundle.load_encoder_with(device, compute)?;
@@ -599,11 +607,13 @@ fn load_candidates(
 /// How a candidate computes: `int8 compute, avx2 kernels` or `dequantized to f32`.
 fn compute_label(compute: Compute, encoder: &texcnn::encoder::Dnabert2Encoder) -> String {
     if let Some(activations) = encoder.int8_activations() {
-        let (what, kernel) = match activations {
-            Activations::Wide => ("int8 compute", Kernel::best()),
-            Activations::Int8 => ("int8 compute, 8-bit activations", Kernel::best()),
+        let what = match activations {
+            Activations::Wide => "int8 compute",
+            Activations::Int8 => "int8 compute, 8-bit activations",
+            Activations::Int7 => "int8 compute, 7-bit activations",
         };
-        let form = if activations == Activations::Int8 && kernel.has_quads() {
+        let kernel = Kernel::best();
+        let form = if kernel.has_quads(activations) {
             " (u8 quads)"
         } else {
             ""

@@ -42,6 +42,10 @@ pub enum ComputeChoice {
     /// quantization (faster with AVX-512 VNNI; cosine ≥ 0.999 against f32). CPU only.
     #[value(name = "int8-a8")]
     Int8A8,
+    /// As `int8-a8` with 7-bit activations: what the page computes where the browser has
+    /// WebAssembly relaxed SIMD (the same numbers as the page's). CPU only.
+    #[value(name = "int8-a7")]
+    Int8A7,
 }
 
 impl ComputeChoice {
@@ -51,6 +55,7 @@ impl ComputeChoice {
             Self::F32 => texcnn::bundle::Compute::F32,
             Self::Int8 => texcnn::bundle::Compute::Int8,
             Self::Int8A8 => texcnn::bundle::Compute::Int8Act8,
+            Self::Int8A7 => texcnn::bundle::Compute::Int8Act7,
         }
     }
 }
