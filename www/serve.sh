@@ -57,15 +57,20 @@ wasm-bindgen --target web --out-dir www/pkg/relaxed --no-typescript "$wasm"
 if [ "$profile" != dev ]; then
     phase "npm packages of the page (binaryen for wasm-opt)"
     ensure_www_node_modules
+    # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not. -O1, not
+    # -O2: 77 s instead of 199 s on 2 cores for the same speed in the page
+    # (docs/page-build.md). Both modules at once (each run is mostly one thread).
+    phase "wasm-opt -O1 on both modules at once (binaryen)"
+    pids=()
     for dir in www/pkg www/pkg/relaxed; do
-        phase "wasm-opt -O1 $dir (binaryen; about 80 s on 2 cores)"
-        # Debian's binaryen corrupts wasm-bindgen output; npm's binaryen@132 does not. -O1,
-        # not -O2: 77 s instead of 199 s on 2 cores for the same speed in the page
-        # (docs/page-build.md).
         node www/node_modules/binaryen/bin/wasm-opt -O1 --enable-bulk-memory \
             --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
             --enable-simd --enable-relaxed-simd \
-            "$dir/texcnn_bg.wasm" -o "$dir/texcnn_bg.opt.wasm"
+            "$dir/texcnn_bg.wasm" -o "$dir/texcnn_bg.opt.wasm" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    for dir in www/pkg www/pkg/relaxed; do
         mv "$dir/texcnn_bg.opt.wasm" "$dir/texcnn_bg.wasm"
     done
 fi

@@ -187,8 +187,10 @@ async function timeOurs(context, server, args, model, prepared, runtime) {
   await waitReady(page, timeout);
   const loadMs = Date.now() - started;
   const backend = await page.$eval('#backend', (el) => el.dataset.backend);
-  // How the CPU path computes, e.g. 'int8-a7 (relaxed-simd)'.
+  // How the CPU path computes, e.g. 'int8-a7 (relaxed-simd)', and what the page's probe of the
+  // relaxed-SIMD kernel measured (on ?compute=auto).
   const compute = await page.$eval('#backend', (el) => el.dataset.compute);
+  const probe = /7-bit kernel timed ([0-9.]+×)/.exec(await page.textContent('#backend'));
   const out = {};
   for (const input of args.inputs) {
     const key = `${model.name}/${input}/${runtime}`;
@@ -205,7 +207,7 @@ async function timeOurs(context, server, args, model, prepared, runtime) {
       if (encoder) encoderMs.push(Number(encoder[1]));
       console.error(`${key} run ${run + 1}: ${text}`);
     }
-    out[input] = { runMs, encoderMs, loadMs, backend, compute };
+    out[input] = { runMs, encoderMs, loadMs, backend, compute, probe: probe ? probe[1] : null };
   }
   await page.close();
   return out;
@@ -256,6 +258,7 @@ function table(args, results, prepared) {
         const notes = [];
         if (r.backend) notes.push(`backend ${r.backend}`);
         if (r.compute && r.backend === 'cpu') notes.push(`compute ${r.compute}`);
+        if (r.probe) notes.push(`relaxed-SIMD probe ${r.probe}`);
         if (r.encoderMs && r.encoderMs.length) {
           encoder[`${model.name}/${input}/${runtime}`] = median(r.encoderMs.slice(r.encoderMs.length > 1 ? 1 : 0)) / 1000;
           notes.push(`encoder ${encoder[`${model.name}/${input}/${runtime}`].toFixed(2)} s`);
