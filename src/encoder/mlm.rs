@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use super::checkpoint::Checkpoint;
 use super::config::Dnabert2Config;
 use super::model::EncodeError;
-use super::weights::WeightWriter;
+use super::weights::{WeightReader, WeightWriter, WeightsMismatch};
 
 /// Key prefix of the MLM head in the official checkpoint.
 pub const MLM_PREFIX: &str = "cls.predictions";
@@ -48,6 +48,35 @@ impl MlmHead {
             .transform_layer_norm
             .forward(gelu(self.transform_dense.forward(hidden)));
         h.matmul(word_embeddings.transpose()) + self.decoder_bias.val().reshape([1, vocab])
+    }
+
+    /// The head from an official checkpoint (`cls.predictions.*`, PyTorch layout), e.g. a
+    /// folder `texcnn pretrain` wrote, to pre-train further from it. `decoder.weight` must be
+    /// there with the word embeddings' shape (the decoder is tied to them: its values are not
+    /// read). Strict as [`super::Dnabert2Encoder::from_checkpoint`]: every problem with a
+    /// `cls.predictions.*` tensor is listed; the encoder's tensors are not looked at.
+    pub fn from_checkpoint(
+        config: &Dnabert2Config,
+        checkpoint: &Checkpoint,
+        device: &Device,
+    ) -> Result<Self, WeightsMismatch> {
+        let (h, vocab) = (config.hidden_size, config.vocab_size);
+        let mut w = WeightReader::new(checkpoint, device);
+        let transform_dense = w.linear(&format!("{MLM_PREFIX}.transform.dense"), h, h, true);
+        let transform_layer_norm = w.layer_norm(
+            &format!("{MLM_PREFIX}.transform.LayerNorm"),
+            h,
+            config.layer_norm_eps,
+        );
+        let _tied: Tensor<2> = w.tensor(&format!("{MLM_PREFIX}.decoder.weight"), [vocab, h]);
+        let decoder_bias =
+            Param::from_tensor(w.tensor(&format!("{MLM_PREFIX}.decoder.bias"), [vocab]));
+        w.finish_head()?;
+        Ok(Self {
+            transform_dense,
+            transform_layer_norm,
+            decoder_bias,
+        })
     }
 
     /// Adds the head to an official checkpoint (`cls.predictions.*`, PyTorch layout), with

@@ -206,9 +206,21 @@ impl<'a> WeightReader<'a> {
 
     /// Succeeds only if every tensor was present with its shape and no encoder tensor in
     /// the checkpoint went unused (the MLM head, `cls.predictions.*`, is ignored).
-    pub(crate) fn finish(mut self) -> Result<(), WeightsMismatch> {
+    pub(crate) fn finish(self) -> Result<(), WeightsMismatch> {
+        self.finish_where(|name| !name.starts_with(IGNORED_PREFIX))
+    }
+
+    /// As [`Self::finish`], for the MLM head: no `cls.predictions.*` tensor went unused (the
+    /// encoder's are ignored).
+    pub(crate) fn finish_head(self) -> Result<(), WeightsMismatch> {
+        self.finish_where(|name| name.starts_with(IGNORED_PREFIX))
+    }
+
+    /// Every tensor was present with its shape, and every checkpoint tensor whose name
+    /// `checked` accepts was used.
+    fn finish_where(mut self, checked: impl Fn(&str) -> bool) -> Result<(), WeightsMismatch> {
         for (name, tensor) in &self.checkpoint.tensors {
-            if !self.used.contains(name) && !name.starts_with(IGNORED_PREFIX) {
+            if !self.used.contains(name) && checked(name) {
                 self.issues.push(TensorIssue::Unexpected {
                     name: name.clone(),
                     found: tensor.shape.clone(),

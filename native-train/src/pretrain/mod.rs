@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::device::DeviceChoice;
 use texcnn::encoder::mlm::MlmHead;
-use texcnn::encoder::{Dnabert2Config, Dnabert2Encoder};
+use texcnn::encoder::{Checkpoint, Dnabert2Config, Dnabert2Encoder};
 use texcnn::tokenizer::{Dnabert2Tokenizer, OFFICIAL_TOKENIZER_JSON};
 
 use baseline::Baselines;
@@ -95,6 +95,14 @@ pub struct PretrainArgs {
     /// Stop after this many seconds (a checkpoint is written first); resume later.
     #[arg(long)]
     pub max_seconds: Option<u64>,
+    /// Start from the weights of a model folder that `texcnn pretrain` wrote (config.json,
+    /// model.safetensors with the MLM head), e.g. models/encoder, instead of a random
+    /// initialisation: pre-training continues with a new schedule (warm-up included) and a
+    /// fresh optimiser. Its sizes must be this run's. Ignored when --out already holds a
+    /// checkpoint (that run resumes).
+    #[arg(long)]
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 /// A whole number of at least 1.
@@ -320,9 +328,15 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let base_device = args.device.device()?;
     base_device.seed(args.seed);
     let device = base_device.clone().autodiff();
-    let mut model = MaskedLm {
-        bert: Dnabert2Encoder::init(&config, &device),
-        cls: MlmHead::init(&config, &device),
+    let mut model = match (&args.init_from, &resumed) {
+        (Some(dir), None) => {
+            eprintln!("starting from the weights of {}", dir.display());
+            load_init(dir, &config, &device)?
+        }
+        _ => MaskedLm {
+            bert: Dnabert2Encoder::init(&config, &device),
+            cls: MlmHead::init(&config, &device),
+        },
     };
     let mut optim = AdamWConfig::new()
         .with_weight_decay(args.weight_decay as f32)
@@ -464,6 +478,49 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The encoder and MLM head of the model folder `dir` (`--init-from`), which must have the
+/// sizes of `config`.
+fn load_init(dir: &Path, config: &Dnabert2Config, device: &Device) -> anyhow::Result<MaskedLm> {
+    let config_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("--init-from: reading {}", config_path.display()))?;
+    let found = Dnabert2Config::from_json_str(&text)
+        .with_context(|| format!("--init-from: {}", config_path.display()))?;
+    let sizes = |c: &Dnabert2Config| {
+        (
+            c.vocab_size,
+            c.hidden_size,
+            c.num_hidden_layers,
+            c.num_attention_heads,
+            c.intermediate_size,
+        )
+    };
+    if sizes(&found) != sizes(config) {
+        anyhow::bail!(
+            "--init-from {}: its sizes (vocabulary, hidden, layers, heads, intermediate) are \
+             {:?}, this run's {:?}: give --hidden, --layers, --heads and --intermediate as it \
+             was trained",
+            dir.display(),
+            sizes(&found),
+            sizes(config)
+        );
+    }
+    let weights_path = dir.join("model.safetensors");
+    let bytes = std::fs::read(&weights_path)
+        .with_context(|| format!("--init-from: reading {}", weights_path.display()))?;
+    let checkpoint = Checkpoint::from_safetensors(bytes)
+        .map_err(|e| anyhow::anyhow!("--init-from {}: {e}", weights_path.display()))?;
+    let bert = Dnabert2Encoder::from_checkpoint(config, &checkpoint, device)
+        .map_err(|e| anyhow::anyhow!("--init-from {}: the encoder: {e}", weights_path.display()))?;
+    let cls = MlmHead::from_checkpoint(config, &checkpoint, device).map_err(|e| {
+        anyhow::anyhow!(
+            "--init-from {}: the MLM head (cls.predictions.*, which texcnn pretrain writes): {e}",
+            weights_path.display()
+        )
+    })?;
+    Ok(MaskedLm { bert, cls })
+}
+
 fn save(
     out: &Path,
     state_dir: &Path,
@@ -577,6 +634,11 @@ fn save(
             "wall_seconds": state.wall_seconds,
             "hardware": state.hardware,
             "seed": state.args.seed,
+            // --init-from: the steps above continue that folder's pre-training.
+            "initialised_from": state.args.init_from.as_ref().map_or_else(
+                || "random (BERT initialisation)".to_string(),
+                |d| d.display().to_string(),
+            ),
             "optimizer": format!("AdamW lr {} (warm-up {}, linear decay to 10 %), weight decay {}, clip {}", state.args.lr, state.args.warmup, state.args.weight_decay, state.args.clip),
         },
         "heldout_metrics": {
