@@ -819,26 +819,41 @@ unsafe fn avx512_vnni_u8(a: &[i32], quads: usize, w: &[i8], acc: &mut [[i32; NR]
     }
 }
 
-/// Pairs of `i16` (`i32x4.dot_i16x8_s`), the tile's 16 columns in two halves of 8: 8 sums,
-/// the half's two widened weight vectors and one activation pair stay in registers (x86-64
-/// engines have 16 `xmm`; all 16 columns' sums and weights spilled: 3.5% slower in Chromium
-/// on the full-size model).
+/// The wasm32 tile loop both wasm kernels share: the tile's 16 columns in two halves of 8,
+/// so that 8 sums, the half's two weight vectors and one activation group stay in registers
+/// (x86-64 engines have 16 `xmm`; all 16 columns' sums and weights spilled: 3.5% slower in
+/// Chromium on the full-size model). For each group `j` of inputs, `load(j, half)` gives the
+/// half's two weight vectors (4 columns each) and `dot(sum, group splat, weights)` adds their
+/// products with row `r`'s group `a[r][j]` into `sum`. Generic over the two, so each kernel
+/// gets its own copy with its closures inlined.
+///
+/// # Safety
+/// `a` holds `MR · groups` values and `load` reads only inside its weights for `j < groups`.
 #[cfg(target_arch = "wasm32")]
-unsafe fn simd128(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+#[inline(always)]
+unsafe fn wasm_tile(
+    a: &[i32],
+    groups: usize,
+    acc: &mut [[i32; NR]; MR],
+    load: impl Fn(usize, usize) -> [std::arch::wasm32::v128; 2],
+    dot: impl Fn(
+        std::arch::wasm32::v128,
+        std::arch::wasm32::v128,
+        std::arch::wasm32::v128,
+    ) -> std::arch::wasm32::v128,
+) {
     use std::arch::wasm32::*;
-    let (a, w) = (a.as_ptr(), w.as_ptr());
     const HALF: usize = NR / 2;
+    let a = a.as_ptr();
     for half in 0..2 {
         let mut sums = [[i32x4_splat(0); 2]; MR];
-        for j in 0..pairs {
-            // SAFETY (all loads): `run` checked that `w` holds `pairs · NR · 2` bytes and `a`
-            // holds `MR · pairs` values.
-            let both = unsafe { v128_load(w.add(j * NR * PAIR + half * HALF * PAIR).cast()) };
-            let cols = [i16x8_extend_low_i8x16(both), i16x8_extend_high_i8x16(both)];
+        for j in 0..groups {
+            let cols = load(j, half);
             for (r, s) in sums.iter_mut().enumerate() {
-                let pair = unsafe { v128_load32_splat(a.add(r * pairs + j).cast()) };
-                s[0] = i32x4_add(s[0], i32x4_dot_i16x8(pair, cols[0]));
-                s[1] = i32x4_add(s[1], i32x4_dot_i16x8(pair, cols[1]));
+                // SAFETY: `a` holds MR · groups values (the caller's contract).
+                let group = unsafe { v128_load32_splat(a.add(r * groups + j).cast()) };
+                s[0] = dot(s[0], group, cols[0]);
+                s[1] = dot(s[1], group, cols[1]);
             }
         }
         for (row, s) in acc.iter_mut().zip(&sums) {
@@ -850,40 +865,50 @@ unsafe fn simd128(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) 
     }
 }
 
+/// Pairs of `i16` (`i32x4.dot_i16x8_s`): a half's 8 columns' pairs, 16 bytes widened to two
+/// vectors of 8 `i16`.
+#[cfg(target_arch = "wasm32")]
+unsafe fn simd128(a: &[i32], pairs: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
+    use std::arch::wasm32::*;
+    let w = w.as_ptr();
+    // SAFETY: `run` checked that `w` holds `pairs · NR · 2` bytes and `a` `MR · pairs` values.
+    unsafe {
+        wasm_tile(
+            a,
+            pairs,
+            acc,
+            |j, half| {
+                let both = v128_load(w.add((j * NR + half * NR / 2) * PAIR).cast());
+                [i16x8_extend_low_i8x16(both), i16x8_extend_high_i8x16(both)]
+            },
+            |sum, pair, cols| i32x4_add(sum, i32x4_dot_i16x8(pair, cols)),
+        )
+    }
+}
+
 /// Quads of `i7 × i8` (`i32x4.relaxed_dot_i8x16_i7x16_add_s`): each lane of a weight vector
 /// holds one column's four weights, the activation quad is splat to every lane, 16 products
 /// and the sum in one instruction. Deterministic: the activations are in 1..=127 (7 bits
 /// offset by 64, see [`Activations::Int7`]), so signed and unsigned readings agree, and pair
-/// sums reach at most 2 · 127 · 127 < 2^15, so no lowering saturates.
-///
-/// The tile's 16 columns in two halves of 8, as in [`simd128`] (all 16 columns at once was
-/// 4% slower in Chromium on x86-64).
+/// sums reach at most 2 · 127 · 127 < 2^15, so no lowering saturates. (All 16 columns at once
+/// instead of [`wasm_tile`]'s halves was 4% slower in Chromium on x86-64.)
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 unsafe fn relaxed_simd_u7(a: &[i32], quads: usize, w: &[i8], acc: &mut [[i32; NR]; MR]) {
     use std::arch::wasm32::*;
-    let (a, w) = (a.as_ptr(), w.as_ptr());
-    const HALF: usize = NR / 2;
-    for half in 0..2 {
-        let mut sums = [[i32x4_splat(0); 2]; MR];
-        for j in 0..quads {
-            // SAFETY (all loads): `run_quads` checked that `w` holds `quads · NR · 4` bytes and
-            // `a` holds `MR · quads` values.
-            let (w0, w1) = unsafe {
-                let cols = w.add(j * NR * QUAD + half * HALF * QUAD);
-                (v128_load(cols.cast()), v128_load(cols.add(16).cast()))
-            };
-            for (r, s) in sums.iter_mut().enumerate() {
-                let quad = unsafe { v128_load32_splat(a.add(r * quads + j).cast()) };
-                s[0] = i32x4_relaxed_dot_i8x16_i7x16_add(w0, quad, s[0]);
-                s[1] = i32x4_relaxed_dot_i8x16_i7x16_add(w1, quad, s[1]);
-            }
-        }
-        for (row, s) in acc.iter_mut().zip(&sums) {
-            for (q, v) in s.iter().enumerate() {
-                // SAFETY: each row holds NR = 16 i32; half · 8 + 4q + 4 ≤ 16.
-                unsafe { v128_store(row.as_mut_ptr().add(half * HALF + 4 * q).cast(), *v) };
-            }
-        }
+    let w = w.as_ptr();
+    // SAFETY: `run_quads` checked that `w` holds `quads · NR · 4` bytes and `a` `MR · quads`
+    // values.
+    unsafe {
+        wasm_tile(
+            a,
+            quads,
+            acc,
+            |j, half| {
+                let cols = w.add((j * NR + half * NR / 2) * QUAD);
+                [v128_load(cols.cast()), v128_load(cols.add(16).cast())]
+            },
+            |sum, quad, cols| i32x4_relaxed_dot_i8x16_i7x16_add(cols, quad, sum),
+        )
     }
 }
 
