@@ -301,22 +301,33 @@ pub fn gated_gelu(both: Tensor<3>, n: usize) -> Tensor<3> {
 pub(super) fn gated_gelu_rows(both: &[f32], n: usize) -> Vec<f32> {
     let rows = both.len() / (2 * n).max(1);
     let mut out = vec![0f32; rows * n];
-    let row = |(mixed, row): (&mut [f32], &[f32])| {
+    zip_rows(&mut out, n, both, 2 * n, |mixed, row| {
         let (gate, up) = row.split_at(n);
         gelu_mul(mixed, gate, up);
-    };
+    });
+    out
+}
+
+/// `row(out_row, in_row)` for the rows of `out` (`out_width` wide) and of `input`
+/// (`in_width` wide), pairwise: in parallel natively (rayon), in order on wasm32.
+pub(super) fn zip_rows(
+    out: &mut [f32],
+    out_width: usize,
+    input: &[f32],
+    in_width: usize,
+    row: impl Fn(&mut [f32], &[f32]) + Sync + Send,
+) {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        out.par_chunks_exact_mut(n)
-            .zip(both.par_chunks_exact(2 * n))
-            .for_each(row);
+        out.par_chunks_exact_mut(out_width)
+            .zip(input.par_chunks_exact(in_width))
+            .for_each(|(o, i)| row(o, i));
     }
     #[cfg(target_arch = "wasm32")]
-    out.chunks_exact_mut(n)
-        .zip(both.chunks_exact(2 * n))
-        .for_each(row);
-    out
+    out.chunks_exact_mut(out_width)
+        .zip(input.chunks_exact(in_width))
+        .for_each(|(o, i)| row(o, i));
 }
 
 /// The values of a CPU tensor. Flex tensors are host memory, so reading them back cannot

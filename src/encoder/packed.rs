@@ -268,20 +268,9 @@ fn add_norm(
         None => vec![0.0; gamma.len()],
     };
     let width = gamma.len();
-    let row = |(row, residual): (&mut [f32], &[f32])| {
+    host::zip_rows(&mut x, width, residual, width, |row, residual| {
         host::add_norm_row(row, residual, &gamma, &beta, eps);
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        x.par_chunks_exact_mut(width)
-            .zip(residual.par_chunks_exact(width))
-            .for_each(row);
-    }
-    #[cfg(target_arch = "wasm32")]
-    x.chunks_exact_mut(width)
-        .zip(residual.chunks_exact(width))
-        .for_each(row);
+    });
     Ok(x)
 }
 
