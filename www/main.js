@@ -2,7 +2,8 @@
 //
 // URL parameters: ?backend=cpu|webgpu|auto (default auto: WebGPU on a hardware adapter, else the
 // CPU), ?compute=auto|int8|int8-a8|int8-a7|f32 (the CPU path's Linear layers, default auto:
-// int8-a7 with WebAssembly relaxed SIMD, int8 else), ?simd=128 (the SIMD128 module even where
+// int8-a7 where the browser has WebAssembly relaxed SIMD and the worker times its kernel at
+// least 10% faster, int8 else), ?simd=128 (the SIMD128 module even where
 // relaxed SIMD runs), ?bundle=URL (default from bundles.json), ?workers=N (the worker pool).
 // When a run finishes, document.body.dataset.state becomes 'done' (the end-to-end test waits on it).
 
@@ -79,14 +80,13 @@ function loadBundleUrl(url) {
 }
 
 // How the CPU path computes its Linear layers: ?compute=f32|int8|int8-a8|int8-a7, or 'auto'
-// (the default: int8 with 7-bit activations where the browser has WebAssembly relaxed SIMD,
-// int8 with wide activations else; segment embeddings within cosine 0.999 of f32, tested).
+// (the default: the worker chooses int8 with 7-bit or with wide activations, worker.js; segment
+// embeddings within cosine 0.999 of f32 either way, tested).
 const COMPUTES = ['f32', 'int8', 'int8-a8', 'int8-a7'];
 function computeParam() {
   const asked = params.get('compute');
   return COMPUTES.includes(asked) ? asked : 'auto';
 }
-
 
 function loadModel(msg) {
   state.loadMessage = msg;

@@ -6,7 +6,8 @@
 //
 // Messages in:  {type: 'load', url?, sha256?, bytes?, name, backend: 'auto'|'webgpu'|'cpu',
 //                compute: 'auto'|'int8'|'int8-a8'|'int8-a7'|'f32' (the CPU path's Linear layers;
-//                'auto': int8-a7 with the relaxed-SIMD module, int8 else)}
+//                'auto': int8-a7 with the relaxed-SIMD module where its probe finds it at
+//                least 10% faster, int8 else)}
 //               (sha256: the bundle's digest from bundles.json, which the page reads once)
 //               {type: 'parse', text, tss?, seq}  (tss: the page's TSS field)
 //               {type: 'predict', text, tss?, seq}
